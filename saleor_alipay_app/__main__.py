@@ -1,0 +1,3 @@
+from saleor_alipay_app.cli import main
+
+main()

@@ -1,0 +1,102 @@
+"""Manifest, health checks and the app's public pages (home, support, privacy)."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from sqlalchemy.exc import SQLAlchemyError
+
+from saleor_alipay_app.api.services import get_services
+from saleor_alipay_app.db import ping
+from saleor_alipay_app.saleor.manifest import app_version, build_manifest, static_manifest
+
+router = APIRouter()
+STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
+
+
+@router.get("/api/manifest", tags=["installation"])
+async def manifest(request: Request) -> JSONResponse:
+    services = get_services(request)
+    return JSONResponse(build_manifest(services.base_url(request)))
+
+
+@router.get("/healthz", tags=["operations"])
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz", tags=["operations"])
+async def readyz(request: Request) -> JSONResponse:
+    services = get_services(request)
+    try:
+        await ping(services.engine)
+    except (SQLAlchemyError, OSError) as exc:
+        return JSONResponse(
+            status_code=503,
+            content={"status": "unavailable", "database": type(exc).__name__},
+        )
+    return JSONResponse({"status": "ok", "database": "ok"})
+
+
+@router.get("/static/logo.png", include_in_schema=False)
+async def logo() -> FileResponse:
+    return FileResponse(STATIC_DIR / "logo.png", media_type="image/png")
+
+
+def _page(title: str, body: str) -> HTMLResponse:
+    return HTMLResponse(
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>{html.escape(title)}</title>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        "<style>body{font-family:system-ui,sans-serif;max-width:42rem;margin:3rem auto;"
+        "padding:0 1rem;line-height:1.5;color:#111}code{background:#f3f3f3;padding:0 .2em}</style>"
+        f"</head><body>{body}</body></html>"
+    )
+
+
+@router.get("/", include_in_schema=False)
+async def home(request: Request) -> HTMLResponse:
+    services = get_services(request)
+    static = static_manifest()
+    manifest_url = services.base_url(request) + "/api/manifest"
+    return _page(
+        static["name"],
+        f"<h1>{html.escape(static['name'])} {html.escape(app_version())}</h1>"
+        f"<p>{html.escape(static['about'])}</p>"
+        "<p>Install it in the Saleor dashboard (Apps → Install external app) with the manifest "
+        f"URL <code>{html.escape(manifest_url)}</code>.</p>",
+    )
+
+
+@router.get("/support", include_in_schema=False)
+async def support() -> HTMLResponse:
+    return _page(
+        "Support",
+        "<h1>Support</h1><p>Read the README shipped with the app, then open an issue in the "
+        "project's tracker with the app version, the Saleor version and the request id from the "
+        "app's logs. Never send private keys or tokens.</p>",
+    )
+
+
+@router.get("/privacy", include_in_schema=False)
+async def privacy() -> HTMLResponse:
+    return _page(
+        "Data privacy",
+        "<h1>Data privacy</h1><p>The app stores, per installation: the Saleor API URL, the app "
+        "token Saleor issued (encrypted), and Saleor's public keys. For payments it stores the "
+        "Saleor customer id, the wallet and masked wallet login, the Antom access and refresh "
+        "tokens (encrypted), and payment, refund and notification records. It never stores card "
+        "data or wallet passwords. Secrets are encrypted with AES-256-GCM and never logged.</p>",
+    )
+
+
+@router.get("/dashboard", include_in_schema=False)
+async def dashboard() -> Response:
+    return _page(
+        "Alipay+ Scan to Bind",
+        "<h1>Alipay+ Scan to Bind</h1><p>Configure Antom credentials per channel with the "
+        "<code>saleor-alipay-app configure</code> command (see the README).</p>",
+    )

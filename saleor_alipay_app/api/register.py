@@ -1,0 +1,125 @@
+"""`POST /api/register`: Saleor's token handshake at installation (APP-PROTOCOL.md §2).
+
+Saleor posts ``{"auth_token": ...}`` with its API URL in ``Saleor-Api-Url``. The URL must be
+allowed; the token is proven by asking that Saleor ``{ app { id } }`` with it; the JWKS is fetched
+and cached; then the installation is stored (token encrypted), replacing an earlier one.
+Every refusal is ``{"error": {"message": ...}}``, which Saleor shows to the merchant.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+
+from saleor_alipay_app.api.errors import ApiError
+from saleor_alipay_app.api.services import Services, get_services
+from saleor_alipay_app.db import transaction
+from saleor_alipay_app.saleor.client import SaleorError, SaleorUnavailable
+from saleor_alipay_app.saleor.installations import InstallationRepository, normalize_api_url
+from saleor_alipay_app.saleor.jws import public_keys
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["installation"])
+
+MAX_REGISTER_BODY = 10_000
+
+
+def _check_api_url(value: str | None, services: Services) -> str:
+    if not value:
+        raise ApiError(400, "MISSING_SALEOR_API_URL", "Saleor-Api-Url header is missing")
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise ApiError(
+            400, "INVALID_SALEOR_API_URL", f"Saleor-Api-Url {value!r} is not an http(s) URL"
+        )
+    url = normalize_api_url(value)
+    if not services.settings.saleor_url_allowed(url):
+        raise ApiError(
+            403,
+            "SALEOR_URL_PROHIBITED",
+            f"This app does not accept installations from {url}. Ask the app's operator to add "
+            "it to ALLOWED_SALEOR_API_URLS.",
+        )
+    return url
+
+
+async def _read_token(request: Request) -> str:
+    body = await request.body()
+    if len(body) > MAX_REGISTER_BODY:
+        raise ApiError(413, "PAYLOAD_TOO_LARGE", "registration body is too large")
+    try:
+        data = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise ApiError(400, "INVALID_BODY", "registration body is not JSON") from None
+    token = data.get("auth_token") if isinstance(data, dict) else None
+    if not isinstance(token, str) or not token.strip():
+        raise ApiError(400, "MISSING_AUTH_TOKEN", "registration body has no auth_token")
+    return token
+
+
+async def register(request: Request) -> Response:
+    services = get_services(request)
+    api_url = _check_api_url(request.headers.get("saleor-api-url"), services)
+    token = await _read_token(request)
+
+    try:
+        data = await services.saleor.execute(api_url, token, "queries/app_id.graphql")
+    except SaleorUnavailable as exc:
+        raise ApiError(
+            502,
+            "SALEOR_UNREACHABLE",
+            f"The app could not reach {api_url} to verify its token ({exc}). Check that the app "
+            "can reach Saleor's API, then retry the installation.",
+        ) from None
+    except SaleorError:
+        data = {}
+    app = data.get("app")
+    app_id = app.get("id") if isinstance(app, dict) else None
+    if not isinstance(app_id, str) or not app_id:
+        # An inactive app's token authenticates nothing, exactly like a bogus token.
+        raise ApiError(
+            403,
+            "UNKNOWN_APP_ID",
+            "Saleor did not confirm the app token it sent: the app is probably installed "
+            "inactive. Install it with activation enabled (or activate it), then retry.",
+        )
+
+    try:
+        jwks = await services.saleor.fetch_jwks(api_url)
+    except SaleorError as exc:
+        raise ApiError(
+            502,
+            "JWKS_UNAVAILABLE",
+            f"The app could not fetch Saleor's signing keys ({exc}). Retry the installation.",
+        ) from None
+    if not public_keys(jwks):
+        raise ApiError(
+            502, "JWKS_UNAVAILABLE", "Saleor's JWKS holds no RS256 key; retry the installation."
+        )
+
+    async with transaction(services.sessions) as session:
+        installation = await InstallationRepository(session).save_installation(
+            saleor_api_url=api_url,
+            saleor_domain=request.headers.get("saleor-domain"),
+            app_id=app_id,
+            app_token=token,
+            jwks=jwks,
+            keys=services.keys,
+        )
+    log.info("installed", extra={"saleor_api_url": api_url, "installation_id": installation.id})
+    return JSONResponse({"success": True})
+
+
+async def register_route(request: Request) -> Response:
+    try:
+        return await register(request)
+    except ApiError as exc:
+        log.warning("installation refused", extra={"code": exc.code, "reason": exc.message})
+        return exc.response()
+
+
+router.add_api_route("/api/register", register_route, methods=["POST"])

@@ -1,0 +1,177 @@
+"""Saleor's webhooks: authenticate every delivery before anything reads its body as JSON.
+
+Order of checks: `Saleor-Api-Url` names a known installation; `Saleor-Signature` verifies over the
+raw bytes with the installation's cached JWKS (refetched once on an unknown kid or a failed check,
+then refused); only then is the body parsed (decimals stay `Decimal`); `recipient.id` must be the
+installation's app id; `Saleor-Event` must name the route's event.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+
+from saleor_alipay_app.api.errors import ApiError
+from saleor_alipay_app.api.services import Services, get_services
+from saleor_alipay_app.db import transaction
+from saleor_alipay_app.saleor.client import SaleorError
+from saleor_alipay_app.saleor.events import SyncEvent
+from saleor_alipay_app.saleor.installations import Installation, InstallationRepository
+from saleor_alipay_app.saleor.jws import SignatureInvalid, verify_detached
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 1_000_000
+# A forged signature may trigger at most one JWKS refetch per installation in this interval.
+JWKS_REFETCH_INTERVAL = 2.0
+
+
+@dataclass(frozen=True)
+class SaleorWebhook:
+    """An authenticated delivery: the installation it belongs to and its parsed payload."""
+
+    event: SyncEvent
+    installation: Installation
+    payload: dict[str, Any]
+    raw_body: bytes
+
+
+async def _read_body(request: Request) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise ApiError(413, "PAYLOAD_TOO_LARGE", "webhook body is larger than 1 MB")
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > MAX_BODY_BYTES:
+            raise ApiError(413, "PAYLOAD_TOO_LARGE", "webhook body is larger than 1 MB")
+    return bytes(body)
+
+
+async def _verify(
+    services: Services, installation: Installation, signature: str, body: bytes
+) -> None:
+    try:
+        verify_detached(signature, body, installation.jwks or {})
+        return
+    except SignatureInvalid as first:
+        if not first.retry_with_fresh_keys:
+            raise ApiError(
+                401, "INVALID_SIGNATURE", f"Saleor-Signature refused: {first.reason}"
+            ) from None
+        reason = first.reason
+    assert installation.id is not None
+    now = time.monotonic()
+    last = services.jwks_refetched_at.get(installation.id)
+    if last is not None and now - last < JWKS_REFETCH_INTERVAL:
+        raise ApiError(401, "INVALID_SIGNATURE", f"Saleor-Signature refused: {reason}")
+    services.jwks_refetched_at[installation.id] = now
+    try:
+        fresh = await services.saleor.fetch_jwks(installation.saleor_api_url)
+    except SaleorError as exc:
+        log.warning("JWKS refetch failed for %s: %s", installation.saleor_api_url, exc)
+        raise ApiError(
+            401, "INVALID_SIGNATURE", f"Saleor-Signature refused: {reason} (keys unavailable)"
+        ) from None
+    try:
+        verify_detached(signature, body, fresh)
+    except SignatureInvalid as second:
+        raise ApiError(
+            401, "INVALID_SIGNATURE", f"Saleor-Signature refused: {second.reason}"
+        ) from None
+    async with transaction(services.sessions) as session:
+        await InstallationRepository(session).save_jwks(installation.id, fresh)
+    installation.jwks = fresh
+    log.info("Saleor signing keys refreshed", extra={"saleor_api_url": installation.saleor_api_url})
+
+
+async def authenticate_webhook(request: Request, event: SyncEvent) -> SaleorWebhook:
+    services = get_services(request)
+    api_url = request.headers.get("saleor-api-url")
+    if not api_url:
+        raise ApiError(400, "MISSING_SALEOR_API_URL", "Saleor-Api-Url header is missing")
+    signature = request.headers.get("saleor-signature")
+    if not signature:
+        raise ApiError(401, "MISSING_SIGNATURE", "Saleor-Signature header is missing")
+    async with services.sessions() as session:
+        installation = await InstallationRepository(session).get_by_api_url(api_url)
+    if installation is None:
+        raise ApiError(
+            401,
+            "UNKNOWN_INSTALLATION",
+            f"no installation for {api_url}: install the app from that Saleor dashboard first",
+        )
+    body = await _read_body(request)
+    await _verify(services, installation, signature, body)
+    try:
+        payload = json.loads(body, parse_float=Decimal)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise ApiError(400, "INVALID_PAYLOAD", "webhook body is not JSON") from None
+    if not isinstance(payload, dict):
+        raise ApiError(400, "INVALID_PAYLOAD", "webhook body is not a JSON object")
+    recipient = payload.get("recipient")
+    recipient_id = recipient.get("id") if isinstance(recipient, dict) else None
+    if recipient_id != installation.app_id:
+        raise ApiError(
+            403,
+            "RECIPIENT_MISMATCH",
+            "the webhook is addressed to another app than the one installed for this Saleor",
+        )
+    header_event = request.headers.get("saleor-event")
+    if header_event is not None and header_event.lower() != event.header_value:
+        raise ApiError(
+            400,
+            "EVENT_MISMATCH",
+            f"Saleor-Event {header_event!r} delivered to the {event.header_value} route",
+        )
+    return SaleorWebhook(event=event, installation=installation, payload=payload, raw_body=body)
+
+
+WebhookHandler = Callable[[SaleorWebhook, Services, str], Awaitable[Response]]
+
+# Handlers of the payment flows register here; an event without one is refused after
+# authentication (HTTP 501), so Saleor never mistakes a missing feature for a success.
+HANDLERS: dict[SyncEvent, WebhookHandler] = {}
+
+
+def _route(event: SyncEvent) -> Callable[[Request], Awaitable[Response]]:
+    async def handle(request: Request) -> Response:
+        try:
+            webhook = await authenticate_webhook(request, event)
+        except ApiError as exc:
+            log.warning(
+                "webhook refused",
+                extra={"event": event.value, "code": exc.code, "reason": exc.message},
+            )
+            return exc.response()
+        handler = HANDLERS.get(event)
+        if handler is None:
+            return JSONResponse(
+                status_code=501,
+                content={
+                    "error": {
+                        "code": "NOT_IMPLEMENTED",
+                        "message": f"{event.value} is not handled by this version of the app",
+                    }
+                },
+            )
+        services = get_services(request)
+        return await handler(webhook, services, services.base_url(request))
+
+    handle.__name__ = f"webhook_{event.name.lower()}"
+    return handle
+
+
+def build_router() -> APIRouter:
+    router = APIRouter(tags=["saleor-webhooks"])
+    for event in SyncEvent:
+        router.add_api_route(event.path, _route(event), methods=["POST"], include_in_schema=True)
+    return router

@@ -1,0 +1,185 @@
+"""Settings, read from the environment and validated at start.
+
+Every setting has a message that says what to fix when it is wrong: the app refuses to start
+rather than run half-configured.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import logging
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SQLITE_FILE = "saleor-alipay-app.db"
+
+
+class ConfigError(Exception):
+    """The environment does not describe a runnable app; the message says what to fix."""
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    """Environment variables of the app (documented in the README's settings table)."""
+
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+
+    app_env: Environment = Field(
+        default=Environment.DEVELOPMENT,
+        description="`development` or `production`.",
+    )
+    database_url: str = Field(
+        default=f"sqlite+aiosqlite:///./{DEFAULT_SQLITE_FILE}",
+        description="SQLAlchemy URL: sqlite+aiosqlite:///path.db or postgresql+asyncpg://...",
+    )
+    app_url: str | None = Field(
+        default=None,
+        description="Public base URL of the app; when unset, each request's own base URL.",
+    )
+    encryption_key: str | None = Field(
+        default=None,
+        description="Base64 of 32 random bytes (AES-256-GCM) for secrets at rest.",
+    )
+    encryption_old_keys: str | None = Field(
+        default=None,
+        description="Comma-separated keys that were in use before a rotation (read only).",
+    )
+    allowed_saleor_api_urls: str | None = Field(
+        default=None,
+        description="Comma-separated patterns (`*` wildcard) of Saleor API URLs that may install.",
+    )
+    log_level: str = Field(default="INFO")
+    antom_call_timeout: float = Field(default=10.0, gt=0, le=60)
+    saleor_call_timeout: float = Field(default=10.0, gt=0, le=60)
+    sweeper_interval: float = Field(
+        default=5.0,
+        ge=0,
+        description="Seconds between sweeps of unknown outcomes and unsent reports; 0 disables.",
+    )
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError(
+                f"LOG_LEVEL={value!r} is not a level; use DEBUG, INFO, WARNING, ERROR or CRITICAL"
+            )
+        return level
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        scheme = value.split(":", 1)[0]
+        if scheme == "sqlite+aiosqlite":
+            return value
+        if scheme == "sqlite":
+            return value.replace("sqlite://", "sqlite+aiosqlite://", 1)
+        if scheme in {"postgres", "postgresql", "postgresql+asyncpg"}:
+            rest = value.split("://", 1)[1] if "://" in value else ""
+            if not rest:
+                raise ValueError("DATABASE_URL has no host part")
+            return "postgresql+asyncpg://" + rest
+        raise ValueError(
+            f"DATABASE_URL scheme {scheme!r} is not supported; use sqlite+aiosqlite:///file.db "
+            "or postgresql://user@host:5432/dbname"
+        )
+
+    @field_validator("app_url")
+    @classmethod
+    def _app_url(cls, value: str | None) -> str | None:
+        if value is None or value.strip() == "":
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in {"http", "https"} or not parts.netloc:
+            raise ValueError(
+                f"APP_URL={value!r} must be an absolute http(s) URL such as https://pay.example.com"
+            )
+        if parts.query or parts.fragment:
+            raise ValueError("APP_URL must not carry a query string or fragment")
+        return value.strip().rstrip("/")
+
+    @model_validator(mode="after")
+    def _production_requirements(self) -> Settings:
+        if self.app_env is Environment.PRODUCTION:
+            missing = []
+            if not self.encryption_key:
+                missing.append(
+                    "ENCRYPTION_KEY (generate one with `saleor-alipay-app generate-key`)"
+                )
+            if not self.allowed_saleor_api_urls:
+                missing.append(
+                    "ALLOWED_SALEOR_API_URLS (for example https://shop.example.com/graphql/)"
+                )
+            if missing:
+                raise ValueError("APP_ENV=production requires " + " and ".join(missing))
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        if not self.is_sqlite:
+            return None
+        path = self.database_url.split(":///", 1)[1] if ":///" in self.database_url else ""
+        if path in {"", ":memory:"}:
+            return None
+        return Path(path)
+
+    @property
+    def saleor_url_patterns(self) -> list[str]:
+        if not self.allowed_saleor_api_urls:
+            return []
+        return [p.strip() for p in self.allowed_saleor_api_urls.split(",") if p.strip()]
+
+    def saleor_url_allowed(self, saleor_api_url: str) -> bool:
+        """Whether a Saleor instance may install the app.
+
+        In development without ALLOWED_SALEOR_API_URLS every URL is allowed (and the app warns at
+        start); in production the setting is mandatory.
+        """
+        patterns = self.saleor_url_patterns
+        if not patterns:
+            return self.app_env is Environment.DEVELOPMENT
+        return any(fnmatch.fnmatchcase(saleor_api_url, pattern) for pattern in patterns)
+
+
+def _format_errors(error: ValidationError) -> str:
+    lines = []
+    for item in error.errors():
+        name = ".".join(str(part) for part in item["loc"]).upper() or "settings"
+        message = item["msg"].removeprefix("Value error, ")
+        lines.append(f"  {name}: {message}")
+    return "Invalid configuration:\n" + "\n".join(lines)
+
+
+def load_settings() -> Settings:
+    """Read and validate the environment, raising ConfigError with what to fix."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise ConfigError(_format_errors(exc)) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()
+
+
+def warn_development_defaults(settings: Settings, logger: logging.Logger) -> None:
+    if settings.app_env is Environment.DEVELOPMENT and not settings.saleor_url_patterns:
+        logger.warning(
+            "ALLOWED_SALEOR_API_URLS is not set: any Saleor may install this app "
+            "(development mode only; production refuses to start without it)"
+        )

@@ -1,0 +1,137 @@
+"""Typed views of Saleor's webhook payloads (the shapes our subscription documents select).
+
+Payloads are parsed with `json.loads(..., parse_float=Decimal)` before they get here, so money
+stays exact; models ignore keys they do not name, and a missing required key is a
+`ValidationError` the HTTP edge turns into a clear refusal.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+
+
+def _decimal(value: Any) -> Any:
+    if isinstance(value, float):
+        raise ValueError("amounts must be parsed as Decimal, never float")
+    if isinstance(value, int | str) and not isinstance(value, bool):
+        return Decimal(str(value))
+    return value
+
+
+class Ref(_Model):
+    id: str
+
+
+class Channel(_Model):
+    id: str
+    slug: str
+    currency_code: str | None = Field(default=None, alias="currencyCode")
+
+
+class Customer(_Model):
+    id: str
+    email: str | None = None
+
+
+class Money(_Model):
+    amount: Decimal
+    currency: str
+
+    _amount = field_validator("amount", mode="before")(_decimal)
+
+
+class SourceObject(_Model):
+    typename: str = Field(alias="__typename")
+    id: str
+    channel: Channel
+    user: Customer | None = None
+    email: str | None = None
+    user_email: str | None = Field(default=None, alias="userEmail")
+
+    @property
+    def customer_email(self) -> str | None:
+        if self.user is not None and self.user.email:
+            return self.user.email
+        return self.email or self.user_email
+
+
+class SessionAction(_Model):
+    amount: Decimal
+    currency: str
+    action_type: str = Field(alias="actionType")
+
+    _amount = field_validator("amount", mode="before")(_decimal)
+
+
+class SessionTransaction(_Model):
+    id: str
+    token: str | None = None
+    psp_reference: str | None = Field(default=None, alias="pspReference")
+
+
+class _Event(_Model):
+    version: str | None = None
+    issued_at: str | None = Field(default=None, alias="issuedAt")
+    recipient: Ref
+
+
+class PaymentGatewayInitializeSession(_Event):
+    amount: Decimal | None = None
+    data: Any = None
+    source_object: SourceObject = Field(alias="sourceObject")
+
+    _amount = field_validator("amount", mode="before")(_decimal)
+
+
+class TransactionSession(_Event):
+    """TRANSACTION_INITIALIZE_SESSION and TRANSACTION_PROCESS_SESSION."""
+
+    action: SessionAction
+    data: Any = None
+    merchant_reference: str | None = Field(default=None, alias="merchantReference")
+    idempotency_key: str | None = Field(default=None, alias="idempotencyKey")
+    customer_ip_address: str | None = Field(default=None, alias="customerIpAddress")
+    transaction: SessionTransaction
+    source_object: SourceObject = Field(alias="sourceObject")
+
+
+class TransactionAction(_Model):
+    action_type: str = Field(alias="actionType")
+    amount: Decimal
+    currency: str
+
+    _amount = field_validator("amount", mode="before")(_decimal)
+
+
+class ActionTransaction(_Model):
+    id: str
+    token: str | None = None
+    psp_reference: str | None = Field(default=None, alias="pspReference")
+    charged_amount: Money | None = Field(default=None, alias="chargedAmount")
+    refunded_amount: Money | None = Field(default=None, alias="refundedAmount")
+
+
+class TransactionActionRequest(_Event):
+    """TRANSACTION_CHARGE_REQUESTED, _REFUND_REQUESTED and _CANCELATION_REQUESTED."""
+
+    action: TransactionAction
+    transaction: ActionTransaction
+    granted_refund: Ref | None = Field(default=None, alias="grantedRefund")
+
+
+class UserChannelEvent(_Event):
+    """LIST_STORED_PAYMENT_METHODS, the delete request and the three tokenization events."""
+
+    user: Customer
+    channel: Channel
+    data: Any = None
+    payment_method_id: str | None = Field(default=None, alias="paymentMethodId")
+    id: str | None = None
+    payment_flow_to_support: str | None = Field(default=None, alias="paymentFlowToSupport")

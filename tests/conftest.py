@@ -1,0 +1,77 @@
+"""Shared fixtures: a fresh database per test (SQLite by default, PostgreSQL when DATABASE_URL
+names one), settings for the app under test, and the app served over real HTTP on loopback."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from saleor_alipay_app.config import Environment, Settings
+from saleor_alipay_app.crypto import generate_key
+
+_SERVER_URL = os.environ.get("DATABASE_URL", "")
+POSTGRES = _SERVER_URL.startswith(("postgres://", "postgresql"))
+
+
+def pytest_report_header() -> str:
+    return "database: " + ("PostgreSQL at " + _plain_url(_SERVER_URL) if POSTGRES else "SQLite")
+
+
+def _plain_url(url: str) -> str:
+    """asyncpg's form of a SQLAlchemy URL."""
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+def _with_database(url: str, name: str) -> str:
+    base = _plain_url(url).split("?", 1)[0]
+    return base.rsplit("/", 1)[0] + "/" + name
+
+
+async def create_postgres_database() -> str:
+    """A new empty database on the PostgreSQL server of DATABASE_URL; returns its plain URL."""
+    name = "saa_test_" + uuid.uuid4().hex[:12]
+    conn = await asyncpg.connect(_plain_url(_SERVER_URL))
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return _with_database(_SERVER_URL, name)
+
+
+async def drop_postgres_database(url: str) -> None:
+    name = url.rsplit("/", 1)[1]
+    conn = await asyncpg.connect(_plain_url(_SERVER_URL))
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+async def database_url(tmp_path: Path) -> AsyncIterator[str]:
+    """A fresh, empty database for one test."""
+    if POSTGRES:
+        url = await create_postgres_database()
+        try:
+            yield url.replace("postgresql://", "postgresql+asyncpg://", 1)
+        finally:
+            await drop_postgres_database(url)
+    else:
+        yield f"sqlite+aiosqlite:///{tmp_path / 'app.db'}"
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(
+        app_env=Environment.DEVELOPMENT,
+        database_url=database_url,
+        encryption_key=generate_key(),
+        allowed_saleor_api_urls="http://127.0.0.1:*/graphql/",
+        log_level="INFO",
+        saleor_call_timeout=5.0,
+    )
