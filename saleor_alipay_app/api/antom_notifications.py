@@ -1,0 +1,93 @@
+"""Antom's notifications: `POST /api/antom/{config}/notify/{kind}`.
+
+The path names the channel configuration (a random public id), so each installation and channel
+has its own URLs. Every notification is verified (signature over the raw body with that
+configuration's Antom public key, and its `client-id`) before it is parsed, stored in the inbox,
+processed, and acknowledged with Antom's exact body only once the outcome is durable here and
+Saleor has been told. Otherwise the answer is an error and Antom sends it again.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+
+from saleor_alipay_app.antom.client import verify_notification
+from saleor_alipay_app.antom.models import (
+    NOTIFICATION_ACK_BODY,
+    NotifyAuthorization,
+    NotifyPayment,
+    NotifyRefund,
+    parse_notification,
+)
+from saleor_alipay_app.antom.signing import SignatureError
+from saleor_alipay_app.api.services import get_services
+from saleor_alipay_app.payments import notifications
+from saleor_alipay_app.payments.charges import deadline_in
+from saleor_alipay_app.payments.models import NotificationKind
+from saleor_alipay_app.payments.repository import PaymentsRepository
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["antom-notifications"])
+
+MAX_BODY = 256_000
+BUDGET = 20.0
+_KINDS = {
+    "authorization": (NotificationKind.AUTHORIZATION, NotifyAuthorization),
+    "payment": (NotificationKind.PAYMENT, NotifyPayment),
+    "refund": (NotificationKind.REFUND, NotifyRefund),
+}
+
+
+def _refuse(status_code: int, message: str) -> JSONResponse:
+    return JSONResponse(
+        status_code=status_code,
+        content={"result": {"resultCode": "FAIL", "resultStatus": "F", "resultMessage": message}},
+    )
+
+
+@router.post("/api/antom/{public_id}/notify/{kind}")
+async def notify(public_id: str, kind: str, request: Request) -> Response:
+    services = get_services(request)
+    if kind not in _KINDS:
+        return _refuse(404, "unknown notification kind")
+    async with services.sessions() as session:
+        config = await PaymentsRepository(session).config_by_public_id(public_id)
+    if config is None:
+        return _refuse(404, "unknown notification address")
+    body = await request.body()
+    if len(body) > MAX_BODY:
+        return _refuse(413, "notification too large")
+    try:
+        verify_notification(
+            services.payments.antom.public_key(config),
+            path=request.url.path,
+            headers=request.headers,
+            body=body,
+            expected_client_id=config.client_id,
+        )
+    except SignatureError as exc:
+        log.warning("Antom notification refused", extra={"reason": str(exc), "kind": kind})
+        return _refuse(401, f"signature refused: {exc}")
+    notification_kind, model = _KINDS[kind]
+    try:
+        notification = parse_notification(body)
+    except ValueError:
+        return _refuse(400, "notification body is not a valid Antom notification")
+    if not isinstance(notification, model):
+        return _refuse(400, f"not a {kind} notification")
+    result = await notifications.process(
+        services.payments,
+        config,
+        notification_kind,
+        notification,
+        body,
+        base_url=services.base_url(request),
+        deadline=deadline_in(BUDGET),
+    )
+    if not result.acknowledge:
+        log.warning("notification not acknowledged yet", extra={"reason": result.reason})
+        return _refuse(503, result.reason or "not processed yet")
+    return Response(content=NOTIFICATION_ACK_BODY, media_type="application/json")

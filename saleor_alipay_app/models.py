@@ -1,0 +1,43 @@
+"""Every table of the app, gathered so that Alembic and the tests see one metadata."""
+
+from __future__ import annotations
+
+from sqlmodel import SQLModel
+
+from saleor_alipay_app.payments.agreements import ACCESS_TOKEN_PURPOSE, REFRESH_TOKEN_PURPOSE
+from saleor_alipay_app.payments.configs import PRIVATE_KEY_PURPOSE
+from saleor_alipay_app.payments.models import (
+    Agreement,
+    BindingSession,
+    ChannelConfig,
+    Notification,
+    Payment,
+    Refund,
+    SaleorReport,
+)
+from saleor_alipay_app.payments.notifications import NOTIFICATION_BODY_PURPOSE
+from saleor_alipay_app.saleor.installations import TOKEN_PURPOSE, Installation
+
+metadata = SQLModel.metadata
+
+# Every encrypted column: (model, attribute, purpose bound into the ciphertext).
+ENCRYPTED_COLUMNS: list[tuple[type[SQLModel], str, str]] = [
+    (Installation, "app_token_encrypted", TOKEN_PURPOSE),
+    (ChannelConfig, "merchant_private_key_encrypted", PRIVATE_KEY_PURPOSE),
+    (Agreement, "access_token_encrypted", ACCESS_TOKEN_PURPOSE),
+    (Agreement, "refresh_token_encrypted", REFRESH_TOKEN_PURPOSE),
+    (Notification, "body_encrypted", NOTIFICATION_BODY_PURPOSE),
+]
+
+__all__ = [
+    "ENCRYPTED_COLUMNS",
+    "Agreement",
+    "BindingSession",
+    "ChannelConfig",
+    "Installation",
+    "Notification",
+    "Payment",
+    "Refund",
+    "SaleorReport",
+    "metadata",
+]

@@ -1,0 +1,473 @@
+"""Charging an agreement: one Antom `pay` per payment row, whatever retries and races happen.
+
+The rules:
+- A payment row (with its deterministic `paymentRequestId`) is committed before Antom is called.
+- Only the caller that moves a row into PROCESSING (a compare-and-set on its status) calls `pay`;
+  everyone else waits for the outcome that caller stores.
+- Unknown outcomes (U, timeouts, 5xx, unverifiable answers) stay PROCESSING: the inquiry loop
+  here, within the caller's time budget, and then the sweeper, find the truth; past the deadline
+  the payment is cancelled at Antom.
+- Every final outcome is also queued as a report to Saleor (see `reporting.py`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import hashlib
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from saleor_alipay_app.antom.client import AntomUnavailable
+from saleor_alipay_app.antom.models import (
+    CancelRequest,
+    InquiryPaymentRequest,
+    Order,
+    PaymentMethod,
+    PayRequest,
+    SettlementStrategy,
+)
+from saleor_alipay_app.antom.models import PaymentStatus as AntomPaymentStatus
+from saleor_alipay_app.antom.money import Amount
+from saleor_alipay_app.antom.results import Outcome, shopper_message
+from saleor_alipay_app.crypto import KeyRing
+from saleor_alipay_app.db import transaction, utcnow
+from saleor_alipay_app.payments.agreements import ACCESS_TOKEN_PURPOSE, end_agreement
+from saleor_alipay_app.payments.configs import AntomClients, notification_path
+from saleor_alipay_app.payments.models import (
+    Agreement,
+    AgreementStatus,
+    ChannelConfig,
+    Payment,
+    PaymentStatus,
+)
+from saleor_alipay_app.payments.reporting import SaleorReporter, enqueue_report
+from saleor_alipay_app.payments.repository import PaymentsRepository
+
+log = logging.getLogger(__name__)
+
+# Antom closes an auto-debit payment 1 minute after the request; we give inquiries longer.
+PAYMENT_DEADLINE = timedelta(minutes=3)
+INQUIRY_BACKOFF = (2, 4, 8, 16, 32, 60)
+POLL_INTERVAL = 0.1
+FINAL = frozenset({PaymentStatus.SUCCEEDED, PaymentStatus.FAILED, PaymentStatus.CANCELLED})
+REFUNDABLE_ACTIONS = ["REFUND"]
+PENDING_ACTIONS = ["CANCEL"]
+
+
+@dataclass
+class PaymentDeps:
+    """What the payment use-cases need; built once per process by the web layer."""
+
+    sessions: async_sessionmaker[AsyncSession]
+    keys: KeyRing
+    antom: AntomClients
+    reporter: SaleorReporter
+    # Delay before a final outcome already answered synchronously is also reported (Saleor
+    # de-duplicates it; it only matters when our answer never reached Saleor).
+    confirm_delay: timedelta = timedelta(seconds=30)
+
+
+def payment_request_id(installation_id: int, transaction_id: str, attempt: int) -> str:
+    """Deterministic from the Saleor transaction and the attempt; at most 64 characters."""
+    digest = hashlib.sha256(f"{installation_id}:{transaction_id}".encode()).hexdigest()[:40]
+    return f"saa-{digest}-{attempt}"
+
+
+def transaction_reference(transaction_id: str) -> str:
+    """The Saleor transaction's UUID (from its global id) as Antom's `referenceOrderId`."""
+    try:
+        decoded = base64.b64decode(transaction_id, validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        decoded = ""
+    _, _, pk = decoded.partition(":")
+    if pk and len(pk) <= 64:
+        return pk
+    return hashlib.sha256(transaction_id.encode()).hexdigest()[:64]
+
+
+def amount_of(payment: Payment) -> Amount:
+    return Amount(payment.currency, int(payment.amount_minor))
+
+
+def deadline_in(seconds: float) -> float:
+    return time.monotonic() + seconds
+
+
+def remaining(deadline: float) -> float:
+    return deadline - time.monotonic()
+
+
+# -- creating and paying --------------------------------------------------------------------
+
+
+async def create_payment(
+    repo: PaymentsRepository,
+    *,
+    installation_id: int,
+    config: ChannelConfig,
+    transaction_id: str,
+    idempotency_key: str | None,
+    user_id: str | None,
+    wallet: str,
+    amount: Amount,
+    status: PaymentStatus,
+    agreement_id: int | None = None,
+    binding_session_id: int | None = None,
+    attempt: int = 1,
+) -> tuple[Payment, bool]:
+    """Insert the payment row; (row, True) when this call created it, (existing, False) when
+    a concurrent or earlier delivery did."""
+    now = utcnow()
+    assert config.id is not None
+    payment = Payment(
+        installation_id=installation_id,
+        channel_config_id=config.id,
+        channel_slug=config.channel_slug,
+        saleor_transaction_id=transaction_id,
+        saleor_idempotency_key=idempotency_key,
+        saleor_user_id=user_id,
+        attempt=attempt,
+        payment_request_id=payment_request_id(installation_id, transaction_id, attempt),
+        agreement_id=agreement_id,
+        binding_session_id=binding_session_id,
+        wallet=wallet,
+        currency=amount.currency,
+        amount=amount.to_decimal(),
+        amount_minor=amount.value,
+        status=status,
+        next_inquiry_at=now + timedelta(seconds=INQUIRY_BACKOFF[0])
+        if status is PaymentStatus.PROCESSING
+        else None,
+        deadline_at=now + PAYMENT_DEADLINE if status is PaymentStatus.PROCESSING else None,
+        created_at=now,
+        updated_at=now,
+    )
+    if await repo.insert(payment):
+        return payment, True
+    existing = await repo.payment_by_request_id(payment.payment_request_id)
+    assert existing is not None
+    return existing, False
+
+
+async def claim_for_pay(repo: PaymentsRepository, payment: Payment, agreement: Agreement) -> bool:
+    """Move a payment waiting for its binding into PROCESSING; True for exactly one caller."""
+    assert payment.id is not None
+    now = utcnow()
+    return await repo.move_payment(
+        payment.id,
+        [PaymentStatus.AWAITING_BINDING],
+        PaymentStatus.PROCESSING,
+        agreement_id=agreement.id,
+        next_inquiry_at=now + timedelta(seconds=INQUIRY_BACKOFF[0]),
+        deadline_at=now + PAYMENT_DEADLINE,
+    )
+
+
+async def send_pay(
+    deps: PaymentDeps,
+    payment_id: int,
+    *,
+    base_url: str,
+    deadline: float,
+    description: str = "Order",
+) -> Payment:
+    """Call Antom `pay` for a PROCESSING payment this caller claimed, store and return the
+    outcome (still PROCESSING when unknown). Inquires within the time budget when unknown."""
+    async with deps.sessions() as session:
+        repo = PaymentsRepository(session)
+        payment = await repo.payment(payment_id)
+        assert payment is not None
+        assert payment.agreement_id is not None
+        agreement = await repo.agreement(payment.agreement_id)
+        config = await repo.config(payment.channel_config_id)
+    assert agreement is not None
+    assert config is not None
+    client = deps.antom.for_config(config)
+    amount = amount_of(payment)
+    request = PayRequest(
+        payment_request_id=payment.payment_request_id,
+        order=Order(
+            order_amount=amount,
+            reference_order_id=transaction_reference(payment.saleor_transaction_id),
+            order_description=description[:256],
+        ),
+        payment_amount=amount,
+        payment_method=PaymentMethod(
+            payment_method_type=payment.wallet,
+            payment_method_id=deps.keys.decrypt(
+                agreement.access_token_encrypted, ACCESS_TOKEN_PURPOSE
+            ),
+        ),
+        settlement_strategy=SettlementStrategy(settlement_currency=payment.currency),
+        payment_notify_url=base_url + notification_path(config, "payment"),
+    )
+    try:
+        response = await client.pay(request, deadline=deadline)
+    except AntomUnavailable as exc:
+        log.warning(
+            "pay outcome unknown",
+            extra={"payment_request_id": payment.payment_request_id, "reason": exc.reason},
+        )
+        return await inquire_until(deps, payment_id, deadline)
+    code = response.result_code
+    match response.outcome:
+        case Outcome.SUCCESS:
+            return await settle(
+                deps,
+                payment_id,
+                PaymentStatus.SUCCEEDED,
+                code=code,
+                antom_payment_id=response.model.payment_id,
+                paid_at=response.model.payment_time or utcnow(),
+            )
+        case Outcome.FAILURE | Outcome.RETRY_NEW_REQUEST:
+            if code == "INVALID_ACCESS_TOKEN":
+                async with transaction(deps.sessions) as session:
+                    await end_agreement(
+                        PaymentsRepository(session),
+                        agreement.id,
+                        AgreementStatus.INVALID,
+                        "Antom answered INVALID_ACCESS_TOKEN",
+                    )
+            return await settle(
+                deps,
+                payment_id,
+                PaymentStatus.FAILED,
+                code=code,
+                message=response.model.result.result_message,
+                antom_payment_id=response.model.payment_id,
+            )
+        case Outcome.UNKNOWN_INQUIRE | Outcome.RETRY_SAME_REQUEST:
+            if response.model.payment_id:
+                async with transaction(deps.sessions) as session:
+                    row = await PaymentsRepository(session).payment(payment_id)
+                    if row is not None and row.antom_payment_id is None:
+                        row.antom_payment_id = response.model.payment_id
+                        session.add(row)
+            return await inquire_until(deps, payment_id, deadline)
+
+
+async def settle(
+    deps: PaymentDeps,
+    payment_id: int,
+    status: PaymentStatus,
+    *,
+    code: str | None = None,
+    message: str | None = None,
+    antom_payment_id: str | None = None,
+    paid_at: datetime | None = None,
+    report_now: bool = False,
+) -> Payment:
+    """Store a final outcome once (the first final state wins) and queue its report."""
+    assert status in FINAL
+    async with transaction(deps.sessions) as session:
+        repo = PaymentsRepository(session)
+        values: dict[str, object] = {"result_code": code, "next_inquiry_at": None}
+        if message is not None:
+            values["result_message"] = message[:256]
+        if antom_payment_id:
+            values["antom_payment_id"] = antom_payment_id
+        if paid_at is not None:
+            values["paid_at"] = paid_at
+        moved = await repo.move_payment(
+            payment_id,
+            [PaymentStatus.PROCESSING, PaymentStatus.AWAITING_BINDING],
+            status,
+            **values,
+        )
+        payment = await repo.payment(payment_id)
+        assert payment is not None
+        await session.refresh(payment)
+        if moved:
+            key = await enqueue_final_report(repo, payment)
+            if not report_now:
+                report = await repo.report_by_key(key)
+                if report is not None:
+                    report.next_attempt_at = utcnow() + deps.confirm_delay
+                    session.add(report)
+    if moved and report_now:
+        await deps.reporter.send_keys([final_report_key(payment)])
+    return payment
+
+
+def final_report_key(payment: Payment) -> str:
+    from saleor_alipay_app.payments.reporting import report_key
+
+    return report_key(
+        payment.saleor_transaction_id, _event_type(payment), payment.payment_request_id
+    )
+
+
+def _event_type(payment: Payment) -> str:
+    match payment.status:
+        case PaymentStatus.SUCCEEDED:
+            return "CHARGE_SUCCESS"
+        case PaymentStatus.FAILED | PaymentStatus.CANCELLED:
+            # A cancelled payment never charged (or was reversed): for Saleor it is a failed
+            # charge, which also clears a pending CHARGE_REQUEST.
+            return "CHARGE_FAILURE"
+        case PaymentStatus.PROCESSING | PaymentStatus.AWAITING_BINDING:
+            raise ValueError(f"payment {payment.payment_request_id} is not final")
+
+
+async def enqueue_final_report(repo: PaymentsRepository, payment: Payment) -> str:
+    event_type = _event_type(payment)
+    return await enqueue_report(
+        repo,
+        installation_id=payment.installation_id,
+        transaction_id=payment.saleor_transaction_id,
+        event_type=event_type,
+        psp_reference=payment.payment_request_id,
+        amount=payment.amount,
+        message=failure_message(payment) if event_type == "CHARGE_FAILURE" else None,
+        available_actions=REFUNDABLE_ACTIONS if event_type == "CHARGE_SUCCESS" else [],
+    )
+
+
+def failure_message(payment: Payment) -> str:
+    if payment.status is PaymentStatus.CANCELLED:
+        return "The payment was cancelled before it completed; no money was taken."
+    return shopper_message(payment.result_code or "UNKNOWN")
+
+
+# -- finding out ------------------------------------------------------------------------------
+
+
+async def inquire_once(deps: PaymentDeps, payment_id: int, *, deadline: float) -> Payment:
+    """Ask Antom where a PROCESSING payment stands and store a final answer if there is one."""
+    async with deps.sessions() as session:
+        repo = PaymentsRepository(session)
+        payment = await repo.payment(payment_id)
+        assert payment is not None
+        config = await repo.config(payment.channel_config_id)
+    assert config is not None
+    if payment.status is not PaymentStatus.PROCESSING:
+        return payment
+    client = deps.antom.for_config(config)
+    try:
+        response = await client.inquiry_payment(
+            InquiryPaymentRequest(payment_request_id=payment.payment_request_id),
+            deadline=deadline,
+        )
+    except AntomUnavailable:
+        return payment
+    if response.outcome is not Outcome.SUCCESS:
+        if response.result_code == "ORDER_NOT_EXIST":
+            log.info("payment not at Antom yet", extra={"payment": payment.payment_request_id})
+        return payment
+    model = response.model
+    match model.payment_status:
+        case AntomPaymentStatus.SUCCESS:
+            return await settle(
+                deps,
+                payment_id,
+                PaymentStatus.SUCCEEDED,
+                code="SUCCESS",
+                antom_payment_id=model.payment_id,
+                paid_at=model.payment_time or utcnow(),
+                report_now=True,
+            )
+        case AntomPaymentStatus.FAIL:
+            return await settle(
+                deps,
+                payment_id,
+                PaymentStatus.FAILED,
+                code=model.payment_result_code or "FAIL",
+                message=model.payment_result_message,
+                antom_payment_id=model.payment_id,
+                report_now=True,
+            )
+        case AntomPaymentStatus.CANCELLED:
+            return await settle(
+                deps,
+                payment_id,
+                PaymentStatus.CANCELLED,
+                code="CANCELLED",
+                antom_payment_id=model.payment_id,
+                report_now=True,
+            )
+        case AntomPaymentStatus.PROCESSING | AntomPaymentStatus.PENDING | None:
+            return payment
+
+
+async def inquire_until(deps: PaymentDeps, payment_id: int, deadline: float) -> Payment:
+    """Inquire with backoff while the caller's budget lasts (leaving a margin to answer)."""
+    delay = 0.5
+    payment = await _reload(deps, payment_id)
+    while payment.status is PaymentStatus.PROCESSING and remaining(deadline) > delay + 1.0:
+        await asyncio.sleep(delay)
+        payment = await inquire_once(deps, payment_id, deadline=deadline - 0.5)
+        delay = min(delay * 2, 4.0)
+    return payment
+
+
+async def _reload(deps: PaymentDeps, payment_id: int) -> Payment:
+    async with deps.sessions() as session:
+        payment = await PaymentsRepository(session).payment(payment_id)
+    assert payment is not None
+    return payment
+
+
+async def wait_for_outcome(deps: PaymentDeps, payment_id: int, deadline: float) -> Payment:
+    """Wait (polling the database) while another caller or process pays; returns the row."""
+    payment = await _reload(deps, payment_id)
+    while payment.status is PaymentStatus.PROCESSING and remaining(deadline) > 0.2:
+        await asyncio.sleep(POLL_INTERVAL)
+        payment = await _reload(deps, payment_id)
+    return payment
+
+
+async def cancel_at_antom(deps: PaymentDeps, payment_id: int, *, deadline: float) -> Payment:
+    """Close a payment that has no final state at Antom. S or ORDER_NOT_EXIST: cancelled (Antom
+    guarantees a cancelled payment is not charged, or is reversed). U: unchanged, retry later."""
+    payment = await _reload(deps, payment_id)
+    async with deps.sessions() as session:
+        config = await PaymentsRepository(session).config(payment.channel_config_id)
+    assert config is not None
+    client = deps.antom.for_config(config)
+    try:
+        response = await client.cancel(
+            CancelRequest(payment_request_id=payment.payment_request_id), deadline=deadline
+        )
+    except AntomUnavailable:
+        return payment
+    if response.outcome is Outcome.SUCCESS or response.result_code == "ORDER_NOT_EXIST":
+        return await _cancelled(deps, payment_id, response.result_code)
+    if response.outcome is Outcome.FAILURE:
+        async with transaction(deps.sessions) as session:
+            row = await PaymentsRepository(session).payment(payment_id)
+            if row is not None:
+                row.result_code = response.result_code
+                row.result_message = (response.model.result.result_message or "")[:256] or None
+                session.add(row)
+    return await _reload(deps, payment_id)
+
+
+async def _cancelled(deps: PaymentDeps, payment_id: int, code: str) -> Payment:
+    async with transaction(deps.sessions) as session:
+        repo = PaymentsRepository(session)
+        moved = await repo.move_payment(
+            payment_id,
+            [PaymentStatus.PROCESSING, PaymentStatus.AWAITING_BINDING],
+            PaymentStatus.CANCELLED,
+            result_code=code,
+            next_inquiry_at=None,
+        )
+        payment = await repo.payment(payment_id)
+        assert payment is not None
+        await session.refresh(payment)
+        key = await enqueue_final_report(repo, payment) if moved else None
+    if key is not None:
+        await deps.reporter.send_keys([key])
+    return payment
+
+
+def paid_amount(payment: Payment) -> Decimal:
+    return payment.amount if payment.status is PaymentStatus.SUCCEEDED else Decimal(0)

@@ -1,0 +1,211 @@
+"""Antom configuration per installation and channel, and the Antom clients built from it."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import httpx
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from saleor_alipay_app.antom.client import REGION_DOMAINS, AntomClient
+from saleor_alipay_app.antom.keys import (
+    KeyFormatError,
+    load_private_key,
+    load_public_key,
+    private_key_pem,
+    public_key_pem,
+)
+from saleor_alipay_app.antom.wallets import CAPABILITIES, Wallet
+from saleor_alipay_app.crypto import KeyRing
+from saleor_alipay_app.db import utcnow
+from saleor_alipay_app.payments.errors import ConfigurationError
+from saleor_alipay_app.payments.models import ChannelConfig
+from saleor_alipay_app.payments.repository import PaymentsRepository
+
+PRIVATE_KEY_PURPOSE = "channel_config.merchant_private_key"
+CUSTOM_REGION = "custom"
+
+
+@dataclass(frozen=True)
+class ChannelConfigInput:
+    channel_slug: str
+    client_id: str
+    merchant_private_key: str
+    antom_public_key: str
+    region: str = "asia"
+    base_url: str | None = None
+    sandbox: bool = False
+    wallets: tuple[str, ...] = (Wallet.ALIPAY_HK.value,)
+
+
+@dataclass(frozen=True)
+class ValidConfig:
+    channel_slug: str
+    client_id: str
+    private_key: rsa.RSAPrivateKey
+    public_key: rsa.RSAPublicKey
+    region: str
+    base_url: str
+    sandbox: bool
+    wallets: list[str]
+
+
+def validate(data: ChannelConfigInput) -> ValidConfig:
+    """Check a configuration before storing it; ConfigurationError says what to fix."""
+    slug = data.channel_slug.strip()
+    if not slug:
+        raise ConfigurationError("channel slug is required")
+    client_id = data.client_id.strip()
+    if not client_id or len(client_id) > 128:
+        raise ConfigurationError("Antom client id is required (as shown in Antom Dashboard)")
+    try:
+        private_key = load_private_key(data.merchant_private_key)
+    except KeyFormatError as exc:
+        raise ConfigurationError(f"merchant private key: {exc}") from None
+    try:
+        public_key = load_public_key(data.antom_public_key)
+    except KeyFormatError as exc:
+        raise ConfigurationError(f"Antom public key: {exc}") from None
+    if private_key.public_key().public_numbers() == public_key.public_numbers():
+        raise ConfigurationError(
+            "the Antom public key is the public half of your own private key: paste the key "
+            "Antom Dashboard shows as 'Antom public key', not the one you uploaded"
+        )
+    if data.base_url:
+        parts = urlsplit(data.base_url)
+        if parts.scheme not in {"http", "https"} or not parts.netloc or parts.query:
+            raise ConfigurationError(f"base URL {data.base_url!r} must be an http(s) origin")
+        base_url = data.base_url.rstrip("/")
+        region = data.region if data.region in REGION_DOMAINS else CUSTOM_REGION
+    else:
+        if data.region not in REGION_DOMAINS:
+            raise ConfigurationError(
+                f"unknown region {data.region!r}: use one of {', '.join(REGION_DOMAINS)} "
+                "or give a base URL"
+            )
+        base_url = REGION_DOMAINS[data.region]
+        region = data.region
+    wallets: list[str] = []
+    for name in data.wallets:
+        candidate = name.strip().upper()
+        try:
+            wallet = Wallet(candidate)
+        except ValueError:
+            known = ", ".join(w.value for w in CAPABILITIES)
+            raise ConfigurationError(f"unknown wallet {name!r}: use {known}") from None
+        if wallet.value not in wallets:
+            wallets.append(wallet.value)
+    if not wallets:
+        raise ConfigurationError("enable at least one wallet")
+    sandbox = data.sandbox or client_id.startswith("SANDBOX_")
+    return ValidConfig(slug, client_id, private_key, public_key, region, base_url, sandbox, wallets)
+
+
+def new_public_id() -> str:
+    return "cfg_" + secrets.token_urlsafe(16)
+
+
+async def save_config(
+    repo: PaymentsRepository, installation_id: int, valid: ValidConfig, keys: KeyRing
+) -> ChannelConfig:
+    """Create or replace the configuration of a channel (its notification URLs stay)."""
+    now = utcnow()
+    record = await repo.config_for_channel(installation_id, valid.channel_slug)
+    if record is None:
+        record = ChannelConfig(
+            installation_id=installation_id,
+            channel_slug=valid.channel_slug,
+            public_id=new_public_id(),
+            client_id="",
+            merchant_private_key_encrypted="",
+            antom_public_key="",
+            region="",
+            base_url="",
+            sandbox=False,
+            enabled_wallets=[],
+            created_at=now,
+        )
+    record.client_id = valid.client_id
+    record.merchant_private_key_encrypted = keys.encrypt(
+        private_key_pem(valid.private_key), PRIVATE_KEY_PURPOSE
+    )
+    record.antom_public_key = public_key_pem(valid.public_key)
+    record.region = valid.region
+    record.base_url = valid.base_url
+    record.sandbox = valid.sandbox
+    record.enabled_wallets = valid.wallets
+    record.updated_at = now
+    repo.session.add(record)
+    await repo.session.flush()
+    return record
+
+
+def notification_path(config: ChannelConfig, kind: str) -> str:
+    """Path of Antom's notifications for one configuration (`kind`: authorization, payment,
+    refund). The random public id names the installation and the channel."""
+    return f"/api/antom/{config.public_id}/notify/{kind}"
+
+
+class AntomClients:
+    """One AntomClient per configuration (keys parsed once), all on one HTTP pool."""
+
+    def __init__(self, http: httpx.AsyncClient, keys: KeyRing, *, call_timeout: float) -> None:
+        self.http = http
+        self.keys = keys
+        self.call_timeout = call_timeout
+        self._cache: dict[tuple[int, str], AntomClient] = {}
+
+    def for_config(self, config: ChannelConfig) -> AntomClient:
+        assert config.id is not None
+        key = (config.id, config.updated_at.isoformat())
+        client = self._cache.get(key)
+        if client is None:
+            client = AntomClient(
+                base_url=config.base_url,
+                client_id=config.client_id,
+                private_key=load_private_key(
+                    self.keys.decrypt(config.merchant_private_key_encrypted, PRIVATE_KEY_PURPOSE)
+                ),
+                antom_public_key=load_public_key(config.antom_public_key),
+                http=self.http,
+                sandbox=config.sandbox,
+                call_timeout=self.call_timeout,
+            )
+            self._cache = {k: v for k, v in self._cache.items() if k[0] != config.id}
+            self._cache[key] = client
+        return client
+
+    def public_key(self, config: ChannelConfig) -> rsa.RSAPublicKey:
+        return load_public_key(config.antom_public_key)
+
+
+def mask(value: str, keep: int = 4) -> str:
+    """Show only the end of an identifier."""
+    if len(value) <= keep:
+        return "*" * len(value)
+    return "*" * (len(value) - keep) + value[-keep:]
+
+
+def describe(config: ChannelConfig, base_url: str | None) -> dict[str, object]:
+    """A configuration as operators may see it: secrets masked, notification URLs spelled out."""
+    urls = {
+        kind: (base_url or "<APP_URL>") + notification_path(config, kind)
+        for kind in ("authorization", "payment", "refund")
+    }
+    return {
+        "channel": config.channel_slug,
+        "clientId": config.client_id,
+        "merchantPrivateKey": "(set, encrypted)",
+        "antomPublicKey": mask(
+            "".join(line for line in config.antom_public_key.splitlines() if "---" not in line),
+            12,
+        ),
+        "region": config.region,
+        "baseUrl": config.base_url,
+        "sandbox": config.sandbox,
+        "wallets": list(config.enabled_wallets),
+        "notificationUrls": urls,
+        "updatedAt": config.updated_at.isoformat(),
+    }

@@ -1,0 +1,170 @@
+"""Reporting outcomes to Saleor with `transactionEventReport`, through an outbox.
+
+A report is written in the same database transaction as the state change it reports, under a
+unique key (transaction, event type, pspReference): it exists once, whatever retries happen. It
+is then sent at once, and the sweeper resends whatever Saleor did not confirm. Saleor itself
+treats the same (transaction, pspReference, type, amount) as already processed, so a resend
+after a lost answer is harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from saleor_alipay_app.crypto import KeyRing
+from saleor_alipay_app.db import transaction, utcnow
+from saleor_alipay_app.payments.models import ReportStatus, SaleorReport
+from saleor_alipay_app.payments.repository import PaymentsRepository
+from saleor_alipay_app.saleor.client import SaleorClient, SaleorError, SaleorUnavailable
+from saleor_alipay_app.saleor.installations import InstallationRepository
+
+log = logging.getLogger(__name__)
+
+REPORT_DOCUMENT = "mutations/transaction_event_report.graphql"
+# Saleor's answers that will never change on a resend.
+FINAL_ERROR_CODES = {"INCORRECT_DETAILS", "ALREADY_EXISTS", "NOT_FOUND", "INVALID", "REQUIRED"}
+
+
+def report_key(transaction_id: str, event_type: str, psp_reference: str) -> str:
+    return f"{event_type}:{psp_reference}:{transaction_id}"[:255]
+
+
+async def enqueue_report(
+    repo: PaymentsRepository,
+    *,
+    installation_id: int,
+    transaction_id: str,
+    event_type: str,
+    psp_reference: str,
+    amount: Decimal | None,
+    message: str | None = None,
+    available_actions: Sequence[str] | None = None,
+) -> str:
+    """Record a report to send (idempotent); returns its key."""
+    key = report_key(transaction_id, event_type, psp_reference)
+    await repo.insert(
+        SaleorReport(
+            installation_id=installation_id,
+            report_key=key,
+            saleor_transaction_id=transaction_id,
+            event_type=event_type,
+            psp_reference=psp_reference,
+            amount=amount,
+            message=(message or None) and message[:512],
+            available_actions=list(available_actions) if available_actions is not None else None,
+            status=ReportStatus.PENDING,
+            next_attempt_at=utcnow(),
+        )
+    )
+    return key
+
+
+def _backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(600, 2 ** min(attempts, 10)))
+
+
+class SaleorReporter:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        saleor: SaleorClient,
+        keys: KeyRing,
+    ) -> None:
+        self.sessions = sessions
+        self.saleor = saleor
+        self.keys = keys
+
+    async def send_keys(self, keys: Sequence[str]) -> bool:
+        """Send the reports named by ``keys``; True when Saleor has all of them."""
+        async with self.sessions() as session:
+            reports = await PaymentsRepository(session).reports_by_keys(keys)
+        done = True
+        for report in reports:
+            if report.status is ReportStatus.DONE:
+                continue
+            assert report.id is not None
+            if not await self.send(report.id):
+                done = False
+        return done and len(reports) == len(set(keys))
+
+    async def send(self, report_id: int) -> bool:
+        """Send one report; True when Saleor confirmed it (now or before)."""
+        async with self.sessions() as session:
+            report = await PaymentsRepository(session).report(report_id)
+            if report is None:
+                return False
+            if report.status is ReportStatus.DONE:
+                return True
+            installation = await InstallationRepository(session).get(report.installation_id)
+        if installation is None:
+            await self._finish(report_id, ReportStatus.FAILED, "installation removed")
+            return False
+        variables: dict[str, Any] = {
+            "id": report.saleor_transaction_id,
+            "pspReference": report.psp_reference,
+            "type": report.event_type,
+            "time": utcnow().isoformat(),
+        }
+        if report.amount is not None:
+            variables["amount"] = report.amount
+        if report.message:
+            variables["message"] = report.message
+        if report.available_actions is not None:
+            variables["availableActions"] = report.available_actions
+        try:
+            data = await self.saleor.execute(
+                installation.saleor_api_url,
+                installation.app_token(self.keys),
+                REPORT_DOCUMENT,
+                variables,
+            )
+        except SaleorUnavailable as exc:
+            await self._retry_later(report_id, f"Saleor unavailable: {exc}")
+            return False
+        except SaleorError as exc:
+            await self._retry_later(report_id, str(exc))
+            return False
+        result = data.get("transactionEventReport") or {}
+        errors = result.get("errors") or []
+        if not errors:
+            await self._finish(report_id, ReportStatus.DONE, None)
+            return True
+        codes = {e.get("code") for e in errors if isinstance(e, dict)}
+        detail = "; ".join(str(e.get("message")) for e in errors if isinstance(e, dict))
+        if codes & FINAL_ERROR_CODES:
+            log.error(
+                "Saleor refused a transaction report",
+                extra={"report": report.report_key, "codes": sorted(str(c) for c in codes)},
+            )
+            await self._finish(report_id, ReportStatus.FAILED, detail)
+            return False
+        await self._retry_later(report_id, detail)
+        return False
+
+    async def _finish(self, report_id: int, status: ReportStatus, error: str | None) -> None:
+        async with transaction(self.sessions) as session:
+            report = await PaymentsRepository(session).report(report_id)
+            if report is None:
+                return
+            report.status = status
+            report.attempts += 1
+            report.last_error = error[:512] if error else None
+            report.sent_at = utcnow() if status is ReportStatus.DONE else None
+            session.add(report)
+
+    async def _retry_later(self, report_id: int, error: str) -> None:
+        async with transaction(self.sessions) as session:
+            report = await PaymentsRepository(session).report(report_id)
+            if report is None or report.status is not ReportStatus.PENDING:
+                return
+            # Never given up: a payment Saleor has not heard of would be lost.
+            report.attempts += 1
+            report.last_error = error[:512]
+            report.next_attempt_at = utcnow() + _backoff(report.attempts)
+            session.add(report)

@@ -1,0 +1,229 @@
+"""The sweeper: follows every outcome nobody is waiting for.
+
+Each round it inquires payments and refunds whose outcome is unknown (with backoff), cancels
+payments past their deadline, resends reports Saleor has not confirmed, refreshes tokens close
+to expiry and revokes guests' agreements once their payment is final. Work is claimed in short
+transactions (`FOR UPDATE SKIP LOCKED` on PostgreSQL) and leased by moving its due time, so any
+number of app processes can sweep one database without doing anything twice at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlmodel import col
+
+from saleor_alipay_app.antom.client import AntomUnavailable
+from saleor_alipay_app.antom.models import ApplyTokenRequest
+from saleor_alipay_app.antom.results import Outcome
+from saleor_alipay_app.db import transaction, utcnow
+from saleor_alipay_app.payments.actions import inquire_refund
+from saleor_alipay_app.payments.agreements import (
+    ACCESS_TOKEN_PURPOSE,
+    REFRESH_MARGIN,
+    REFRESH_TOKEN_PURPOSE,
+    end_agreement,
+    token_sha256,
+)
+from saleor_alipay_app.payments.charges import (
+    INQUIRY_BACKOFF,
+    PaymentDeps,
+    cancel_at_antom,
+    deadline_in,
+    inquire_once,
+)
+from saleor_alipay_app.payments.models import (
+    Agreement,
+    AgreementStatus,
+    Payment,
+    PaymentStatus,
+    RefundStatus,
+)
+from saleor_alipay_app.payments.repository import PaymentsRepository
+from saleor_alipay_app.payments.sessions import revoke_agreement
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(seconds=60)
+BATCH = 50
+CALL_BUDGET = 10.0
+
+
+def _backoff(count: int) -> timedelta:
+    return timedelta(seconds=INQUIRY_BACKOFF[min(count, len(INQUIRY_BACKOFF) - 1)])
+
+
+class Sweeper:
+    def __init__(self, deps: PaymentDeps, *, interval: float) -> None:
+        self.deps = deps
+        self.interval = interval
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if self.interval > 0 and self._task is None:
+            self._task = asyncio.create_task(self._run(), name="sweeper")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.sweep_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("sweep round failed")
+            await asyncio.sleep(self.interval)
+
+    async def sweep_once(self) -> None:
+        await self.payments()
+        await self.refunds()
+        await self.reports()
+        await self.guest_agreements()
+        await self.refresh_tokens()
+
+    async def payments(self) -> None:
+        now = utcnow()
+        async with transaction(self.deps.sessions) as session:
+            ids = await PaymentsRepository(session).claim_due_payments(now, now + LEASE, BATCH)
+        for payment_id in ids:
+            payment = await inquire_once(self.deps, payment_id, deadline=deadline_in(CALL_BUDGET))
+            if payment.status is not PaymentStatus.PROCESSING:
+                continue
+            if payment.deadline_at is not None and payment.deadline_at <= utcnow():
+                log.warning(
+                    "payment past its deadline without a final state: cancelling",
+                    extra={"payment": payment.payment_request_id},
+                )
+                payment = await cancel_at_antom(
+                    self.deps, payment_id, deadline=deadline_in(CALL_BUDGET)
+                )
+                if payment.status is not PaymentStatus.PROCESSING:
+                    continue
+            async with transaction(self.deps.sessions) as session:
+                row = await PaymentsRepository(session).payment(payment_id)
+                if row is not None and row.status is PaymentStatus.PROCESSING:
+                    row.inquiry_count += 1
+                    row.next_inquiry_at = utcnow() + _backoff(row.inquiry_count)
+                    session.add(row)
+
+    async def refunds(self) -> None:
+        now = utcnow()
+        async with transaction(self.deps.sessions) as session:
+            ids = await PaymentsRepository(session).claim_due_refunds(now, now + LEASE, BATCH)
+        for refund_id in ids:
+            refund = await inquire_refund(self.deps, refund_id, deadline=deadline_in(CALL_BUDGET))
+            if refund.status is not RefundStatus.PROCESSING:
+                continue
+            async with transaction(self.deps.sessions) as session:
+                row = await PaymentsRepository(session).refund(refund_id)
+                if row is not None and row.status is RefundStatus.PROCESSING:
+                    row.inquiry_count += 1
+                    row.next_inquiry_at = utcnow() + _backoff(row.inquiry_count)
+                    session.add(row)
+
+    async def reports(self) -> None:
+        now = utcnow()
+        async with transaction(self.deps.sessions) as session:
+            ids = await PaymentsRepository(session).claim_due_reports(now, now + LEASE, BATCH)
+        for report_id in ids:
+            await self.deps.reporter.send(report_id)
+
+    async def guest_agreements(self) -> None:
+        """A guest's agreement serves one payment: revoke it once that payment is final."""
+        async with self.deps.sessions() as session:
+            result = await session.execute(
+                select(Agreement)
+                .join(Payment, col(Payment.agreement_id) == col(Agreement.id))
+                .where(
+                    col(Agreement.guest).is_(True),
+                    col(Agreement.status) == AgreementStatus.ACTIVE,
+                    col(Payment.status).in_(
+                        [PaymentStatus.SUCCEEDED, PaymentStatus.FAILED, PaymentStatus.CANCELLED]
+                    ),
+                )
+                .limit(BATCH)
+            )
+            agreements = list(result.scalars().unique())
+        for agreement in agreements:
+            await revoke_agreement(
+                self.deps, agreement, "guest checkout finished", deadline=deadline_in(CALL_BUDGET)
+            )
+
+    async def refresh_tokens(self) -> None:
+        """Refresh access tokens close to expiry, keeping the newest refresh token."""
+        async with self.deps.sessions() as session:
+            agreements = await PaymentsRepository(session).agreements_to_refresh(
+                utcnow() + REFRESH_MARGIN, BATCH
+            )
+        for agreement in agreements:
+            await self.refresh(agreement)
+
+    async def refresh(self, agreement: Agreement) -> None:
+        assert agreement.id is not None
+        if agreement.refresh_token_encrypted is None:
+            return
+        if (
+            agreement.refresh_token_expires_at is not None
+            and agreement.refresh_token_expires_at <= utcnow()
+        ):
+            async with transaction(self.deps.sessions) as session:
+                await end_agreement(
+                    PaymentsRepository(session),
+                    agreement.id,
+                    AgreementStatus.EXPIRED,
+                    "refresh token expired",
+                )
+            return
+        async with self.deps.sessions() as session:
+            config = await PaymentsRepository(session).config(agreement.channel_config_id)
+        assert config is not None
+        refresh_token = self.deps.keys.decrypt(
+            agreement.refresh_token_encrypted, REFRESH_TOKEN_PURPOSE
+        )
+        client = self.deps.antom.for_config(config)
+        try:
+            response = await client.apply_token(
+                ApplyTokenRequest.with_refresh_token(agreement.wallet, refresh_token),
+                deadline=deadline_in(CALL_BUDGET),
+            )
+        except AntomUnavailable:
+            return
+        if response.outcome is Outcome.FAILURE:
+            async with transaction(self.deps.sessions) as session:
+                await end_agreement(
+                    PaymentsRepository(session),
+                    agreement.id,
+                    AgreementStatus.EXPIRED,
+                    f"token refresh refused: {response.result_code}",
+                )
+            return
+        token = response.model
+        if response.outcome is not Outcome.SUCCESS or not token.access_token:
+            return
+        async with transaction(self.deps.sessions) as session:
+            row = await PaymentsRepository(session).agreement(agreement.id)
+            if row is None or row.status is not AgreementStatus.ACTIVE:
+                return
+            row.access_token_encrypted = self.deps.keys.encrypt(
+                token.access_token, ACCESS_TOKEN_PURPOSE
+            )
+            row.access_token_sha256 = token_sha256(token.access_token)
+            row.access_token_expires_at = token.access_token_expiry_time
+            if token.refresh_token:  # always keep the newest refresh token
+                row.refresh_token_encrypted = self.deps.keys.encrypt(
+                    token.refresh_token, REFRESH_TOKEN_PURPOSE
+                )
+                row.refresh_token_expires_at = token.refresh_token_expiry_time
+            row.updated_at = utcnow()
+            session.add(row)
+        log.info("agreement token refreshed", extra={"agreement": agreement.public_id})

@@ -1,0 +1,82 @@
+"""The FastAPI app factory: routers, lifespan and the clients one process shares."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from saleor_alipay_app.api import antom_notifications, pages, register, saleor_webhooks
+from saleor_alipay_app.api.payment_webhooks import register_payment_handlers
+from saleor_alipay_app.api.services import Services
+from saleor_alipay_app.config import Settings, get_settings, warn_development_defaults
+from saleor_alipay_app.crypto import load_key_ring
+from saleor_alipay_app.db import create_engine, migrate_async, session_factory
+from saleor_alipay_app.http import make_http_client
+from saleor_alipay_app.payments.charges import PaymentDeps
+from saleor_alipay_app.payments.configs import AntomClients
+from saleor_alipay_app.payments.reporting import SaleorReporter
+from saleor_alipay_app.payments.sweeper import Sweeper
+from saleor_alipay_app.saleor.client import SaleorClient
+from saleor_alipay_app.saleor.manifest import app_version
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, *, run_migrations: bool = True) -> FastAPI:
+    settings = settings or get_settings()
+    register_payment_handlers()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        warn_development_defaults(settings, log)
+        keys = load_key_ring(settings)
+        if run_migrations:
+            await migrate_async(settings)
+        engine = create_engine(settings)
+        sessions = session_factory(engine)
+        # One pool for Saleor, one for Antom: neither can starve the other.
+        saleor_http = make_http_client(timeout=settings.saleor_call_timeout)
+        antom_http = make_http_client(timeout=settings.antom_call_timeout)
+        saleor = SaleorClient(saleor_http, timeout=settings.saleor_call_timeout)
+        payments = PaymentDeps(
+            sessions=sessions,
+            keys=keys,
+            antom=AntomClients(antom_http, keys, call_timeout=settings.antom_call_timeout),
+            reporter=SaleorReporter(sessions, saleor, keys),
+        )
+        app.state.services = Services(
+            settings=settings,
+            engine=engine,
+            sessions=sessions,
+            keys=keys,
+            http=saleor_http,
+            saleor=saleor,
+            payments=payments,
+        )
+        sweeper = Sweeper(payments, interval=settings.sweeper_interval)
+        sweeper.start()
+        log.info("app started", extra={"version": app_version(), "env": settings.app_env.value})
+        try:
+            yield
+        finally:
+            await sweeper.stop()
+            await saleor_http.aclose()
+            await antom_http.aclose()
+            await engine.dispose()
+
+    app = FastAPI(
+        title="saleor-alipay-app",
+        version=app_version(),
+        lifespan=lifespan,
+        docs_url="/api/docs",
+        openapi_url="/api/openapi.json",
+        redoc_url=None,
+    )
+    app.include_router(pages.router)
+    app.include_router(register.router)
+    app.include_router(antom_notifications.router)
+    app.include_router(saleor_webhooks.build_router())
+    return app
