@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, SQLModel
 
-from saleor_alipay_app.db import JSONText, UTCDateTime, utcnow
+from saleor_alipay_app.db import JSONText, StrEnumType, UTCDateTime, utcnow
 
 
 class AgreementStatus(StrEnum):
@@ -131,7 +131,9 @@ class Agreement(SQLModel, table=True):
     refresh_token_encrypted: str | None = Field(default=None, sa_column=Column(Text))
     refresh_token_expires_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     user_login_id: str | None = Field(default=None, max_length=128)
-    status: AgreementStatus = Field(sa_column=Column(String(16), nullable=False, index=True))
+    status: AgreementStatus = Field(
+        sa_column=Column(StrEnumType(AgreementStatus, 16), nullable=False, index=True)
+    )
     status_reason: str | None = Field(default=None, max_length=256)
     created_at: datetime = _created()
     updated_at: datetime = _created()
@@ -148,7 +150,9 @@ class BindingSession(SQLModel, table=True):
     installation_id: int = _fk("installation.id")
     channel_config_id: int = _fk("channel_config.id")
     channel_slug: str = Field(max_length=255)
-    purpose: BindingPurpose = Field(sa_column=Column(String(16), nullable=False))
+    purpose: BindingPurpose = Field(
+        sa_column=Column(StrEnumType(BindingPurpose, 16), nullable=False)
+    )
     saleor_user_id: str | None = Field(default=None, max_length=255)
     customer_email: str | None = Field(default=None, max_length=320)
     saleor_transaction_id: str | None = Field(default=None, max_length=255, index=True)
@@ -156,7 +160,7 @@ class BindingSession(SQLModel, table=True):
     qr_code_value: str = Field(sa_column=Column(Text, nullable=False))
     auth_urls: dict[str, str] = Field(sa_column=Column(JSONText, nullable=False))
     expires_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
-    status: BindingStatus = Field(sa_column=Column(String(16), nullable=False))
+    status: BindingStatus = Field(sa_column=Column(StrEnumType(BindingStatus, 16), nullable=False))
     failure_reason: str | None = Field(default=None, max_length=256)
     agreement_id: int | None = _fk("agreement.id", nullable=True)
     created_at: datetime = _created()
@@ -190,7 +194,9 @@ class Payment(SQLModel, table=True):
     currency: str = Field(max_length=3)
     amount: Decimal = _money()
     amount_minor: int = Field(sa_column=Column(Numeric(20, 0), nullable=False))
-    status: PaymentStatus = Field(sa_column=Column(String(24), nullable=False, index=True))
+    status: PaymentStatus = Field(
+        sa_column=Column(StrEnumType(PaymentStatus, 24), nullable=False, index=True)
+    )
     result_code: str | None = Field(default=None, max_length=64)
     result_message: str | None = Field(default=None, max_length=256)
     paid_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
@@ -214,7 +220,9 @@ class Refund(SQLModel, table=True):
     currency: str = Field(max_length=3)
     amount: Decimal = _money()
     amount_minor: int = Field(sa_column=Column(Numeric(20, 0), nullable=False))
-    status: RefundStatus = Field(sa_column=Column(String(16), nullable=False, index=True))
+    status: RefundStatus = Field(
+        sa_column=Column(StrEnumType(RefundStatus, 16), nullable=False, index=True)
+    )
     result_code: str | None = Field(default=None, max_length=64)
     result_message: str | None = Field(default=None, max_length=256)
     next_inquiry_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
@@ -231,7 +239,9 @@ class Notification(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     installation_id: int = _fk("installation.id")
     channel_config_id: int = _fk("channel_config.id")
-    kind: NotificationKind = Field(sa_column=Column(String(16), nullable=False))
+    kind: NotificationKind = Field(
+        sa_column=Column(StrEnumType(NotificationKind, 16), nullable=False)
+    )
     natural_key: str = Field(sa_column=Column(String(255), unique=True, nullable=False))
     # The raw body, encrypted: authorization notifications carry auth codes and tokens.
     body_encrypted: str = Field(sa_column=Column(Text, nullable=False))
@@ -256,7 +266,9 @@ class SaleorReport(SQLModel, table=True):
     amount: Decimal | None = Field(default=None, sa_column=Column(Numeric(20, 3)))
     message: str | None = Field(default=None, max_length=512)
     available_actions: list[str] | None = Field(default=None, sa_column=Column(JSONText))
-    status: ReportStatus = Field(sa_column=Column(String(16), nullable=False, index=True))
+    status: ReportStatus = Field(
+        sa_column=Column(StrEnumType(ReportStatus, 16), nullable=False, index=True)
+    )
     attempts: int = Field(default=0, sa_column=Column(Integer, nullable=False))
     next_attempt_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     last_error: str | None = Field(default=None, max_length=512)
