@@ -8,22 +8,24 @@ transport relays several times fewer requests per second under concurrency (see
 from __future__ import annotations
 
 import httpx
-from httpx_aiohttp import HttpxAiohttpClient
+from httpx_aiohttp import AiohttpTransport
 
 
 def make_http_client(
     *,
-    timeout: float = 10.0,
-    max_connections: int = 200,
-    max_keepalive_connections: int = 50,
+    timeout: float = 15.0,
+    max_connections: int = 100,
+    keepalive_expiry: float = 30.0,
 ) -> httpx.AsyncClient:
     """A pooled httpx client on the aiohttp transport. Redirects are never followed."""
-    return HttpxAiohttpClient(
+    limits = httpx.Limits(
+        max_connections=max_connections,
+        max_keepalive_connections=max_connections,
+        keepalive_expiry=keepalive_expiry,
+    )
+    return httpx.AsyncClient(
+        transport=AiohttpTransport(limits=limits),
         timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
-        limits=httpx.Limits(
-            max_connections=max_connections,
-            max_keepalive_connections=max_keepalive_connections,
-        ),
         follow_redirects=False,
         trust_env=False,
     )

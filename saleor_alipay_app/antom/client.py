@@ -29,7 +29,8 @@ import aiohttp
 import httpx
 import pydantic
 from cryptography.hazmat.primitives.asymmetric import rsa
-from httpx_aiohttp import AiohttpTransport
+
+from saleor_alipay_app.http import make_http_client
 
 from .models import (
     AntomModel,
@@ -273,23 +274,6 @@ def _is_connect_failure(exc: BaseException) -> bool:
         return True
     cause = exc.__cause__
     return isinstance(cause, aiohttp.ClientConnectorError) and not isinstance(cause, TimeoutError)
-
-
-def make_http_client(*, max_connections: int = 100) -> httpx.AsyncClient:
-    """The process-wide HTTP client for Antom: httpx API on the aiohttp transport.
-
-    Create it once at start-up (in the app's lifespan) and ``aclose()`` it at shutdown.
-    """
-    limits = httpx.Limits(
-        max_connections=max_connections,
-        max_keepalive_connections=max_connections,
-        keepalive_expiry=30.0,
-    )
-    return httpx.AsyncClient(
-        transport=AiohttpTransport(limits=limits),
-        timeout=httpx.Timeout(15.0),
-        follow_redirects=False,
-    )
 
 
 # -- the client ---------------------------------------------------------------------------------

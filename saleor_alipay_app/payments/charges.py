@@ -211,6 +211,19 @@ async def send_pay(
     try:
         response = await client.pay(request, deadline=deadline)
     except AntomUnavailable as exc:
+        if not exc.sent:
+            # The request never left (connection refused, budget spent): nothing was charged.
+            log.warning(
+                "pay not sent: Antom unreachable",
+                extra={"payment_request_id": payment.payment_request_id, "reason": exc.reason},
+            )
+            return await settle(
+                deps,
+                payment_id,
+                PaymentStatus.FAILED,
+                code="ANTOM_UNREACHABLE",
+                message="the payment request could not be sent to Antom",
+            )
         log.warning(
             "pay outcome unknown",
             extra={"payment_request_id": payment.payment_request_id, "reason": exc.reason},
