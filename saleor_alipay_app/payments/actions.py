@@ -33,6 +33,7 @@ from saleor_alipay_app.payments.charges import (
 )
 from saleor_alipay_app.payments.configs import notification_path
 from saleor_alipay_app.payments.models import (
+    HistorySubject,
     Payment,
     PaymentStatus,
     Refund,
@@ -158,7 +159,17 @@ async def request_refund(
             created_at=now,
             updated_at=now,
         )
-        if not await repo.insert(refund):
+        inserted = await repo.insert(refund)
+        if inserted:
+            repo.add_history(
+                installation_id=installation_id,
+                subject=HistorySubject.REFUND,
+                subject_id=refund.id,
+                reference=refund.refund_request_id,
+                status=RefundStatus.PROCESSING.value,
+                detail=f"{amount.to_decimal()} {amount.currency} requested by Saleor",
+            )
+        if not inserted:
             raced = await repo.refund_by_request_key(key)
             if raced is not None:
                 return refund_response(raced)
@@ -229,6 +240,14 @@ async def settle_refund(
         refund.next_inquiry_at = None
         refund.updated_at = utcnow()
         session.add(refund)
+        repo.add_history(
+            installation_id=refund.installation_id,
+            subject=HistorySubject.REFUND,
+            subject_id=refund.id,
+            reference=refund.refund_request_id,
+            status=status.value,
+            detail=code,
+        )
         event = "REFUND_SUCCESS" if status is RefundStatus.SUCCEEDED else "REFUND_FAILURE"
         key = await enqueue_report(
             repo,

@@ -16,6 +16,7 @@ from saleor_alipay_app.payments.models import (
     AgreementStatus,
     BindingSession,
     ChannelConfig,
+    HistorySubject,
 )
 from saleor_alipay_app.payments.repository import PaymentsRepository
 
@@ -90,6 +91,14 @@ async def create_agreement(
     )
     repo.session.add(agreement)
     await repo.session.flush()
+    repo.add_history(
+        installation_id=agreement.installation_id,
+        subject=HistorySubject.AGREEMENT,
+        subject_id=agreement.id,
+        reference=agreement.public_id,
+        status=AgreementStatus.ACTIVE.value,
+        detail=f"bound {agreement.wallet} {agreement.user_login_id or ''}".strip(),
+    )
     return agreement
 
 
@@ -111,6 +120,14 @@ async def end_agreement(
     agreement.ended_at = now
     agreement.updated_at = now
     repo.session.add(agreement)
+    repo.add_history(
+        installation_id=agreement.installation_id,
+        subject=HistorySubject.AGREEMENT,
+        subject_id=agreement.id,
+        reference=agreement.public_id,
+        status=status.value,
+        detail=reason,
+    )
     await repo.session.flush()
     log.info("agreement ended", extra={"agreement": agreement.public_id, "status": status.value})
     return agreement

@@ -43,6 +43,7 @@ from saleor_alipay_app.payments.models import (
     BindingSession,
     BindingStatus,
     ChannelConfig,
+    HistorySubject,
     Payment,
     PaymentStatus,
 )
@@ -163,6 +164,15 @@ async def start_binding(
     )
     async with transaction(deps.sessions) as session:
         session.add(binding)
+        await session.flush()
+        PaymentsRepository(session).add_history(
+            installation_id=binding.installation_id,
+            subject=HistorySubject.BINDING,
+            subject_id=binding.id,
+            reference=auth_state,
+            status=BindingStatus.PENDING.value,
+            detail=f"QR code for {binding.wallet}",
+        )
     return binding
 
 
@@ -179,6 +189,14 @@ async def _set_binding(
             setattr(binding, name, value)
         binding.updated_at = utcnow()
         session.add(binding)
+        repo.add_history(
+            installation_id=binding.installation_id,
+            subject=HistorySubject.BINDING,
+            subject_id=binding.id,
+            reference=binding.auth_state,
+            status=binding.status.value,
+            detail=binding.failure_reason,
+        )
     return True
 
 
@@ -276,6 +294,14 @@ async def _exchange_code(
         row.agreement_id = agreement.id
         row.updated_at = utcnow()
         session.add(row)
+        repo.add_history(
+            installation_id=row.installation_id,
+            subject=HistorySubject.BINDING,
+            subject_id=row.id,
+            reference=row.auth_state,
+            status=BindingStatus.BOUND.value,
+            detail=agreement.public_id,
+        )
 
 
 async def payment_for_binding(deps: PaymentDeps, binding: BindingSession) -> Payment | None:

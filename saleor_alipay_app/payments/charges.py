@@ -44,6 +44,7 @@ from saleor_alipay_app.payments.models import (
     Agreement,
     AgreementStatus,
     ChannelConfig,
+    HistorySubject,
     Payment,
     PaymentStatus,
 )
@@ -150,6 +151,14 @@ async def create_payment(
         updated_at=now,
     )
     if await repo.insert(payment):
+        repo.add_history(
+            installation_id=installation_id,
+            subject=HistorySubject.PAYMENT,
+            subject_id=payment.id,
+            reference=payment.payment_request_id,
+            status=status.value,
+            detail=f"{amount.to_decimal()} {amount.currency} with {wallet}",
+        )
         return payment, True
     existing = await repo.payment_by_request_id(payment.payment_request_id)
     assert existing is not None

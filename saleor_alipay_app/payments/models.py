@@ -274,3 +274,29 @@ class SaleorReport(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=512)
     created_at: datetime = _created()
     sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+
+
+class HistorySubject(StrEnum):
+    PAYMENT = "PAYMENT"
+    REFUND = "REFUND"
+    BINDING = "BINDING"
+    AGREEMENT = "AGREEMENT"
+    REPORT = "REPORT"
+
+
+class History(SQLModel, table=True):
+    """Every state a payment, refund, binding, agreement or report went through, in order,
+    for the people who follow payments (dashboard pages and the CLI)."""
+
+    __tablename__ = "history"
+
+    id: int | None = Field(default=None, primary_key=True)
+    installation_id: int = _fk("installation.id")
+    subject: HistorySubject = Field(
+        sa_column=Column(StrEnumType(HistorySubject, 16), nullable=False)
+    )
+    subject_id: int = Field(sa_column=Column(Integer, nullable=False, index=True))
+    reference: str = Field(max_length=255, index=True)
+    status: str = Field(max_length=32)
+    detail: str | None = Field(default=None, max_length=512)
+    created_at: datetime = _created()

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from saleor_alipay_app.crypto import KeyRing
 from saleor_alipay_app.db import transaction, utcnow
-from saleor_alipay_app.payments.models import ReportStatus, SaleorReport
+from saleor_alipay_app.payments.models import HistorySubject, ReportStatus, SaleorReport
 from saleor_alipay_app.payments.repository import PaymentsRepository
 from saleor_alipay_app.saleor.client import SaleorClient, SaleorError, SaleorUnavailable
 from saleor_alipay_app.saleor.installations import InstallationRepository
@@ -157,6 +157,14 @@ class SaleorReporter:
             report.last_error = error[:512] if error else None
             report.sent_at = utcnow() if status is ReportStatus.DONE else None
             session.add(report)
+            PaymentsRepository(session).add_history(
+                installation_id=report.installation_id,
+                subject=HistorySubject.REPORT,
+                subject_id=report.id,
+                reference=report.psp_reference,
+                status=f"{report.event_type}:{status.value}",
+                detail=error,
+            )
 
     async def _retry_later(self, report_id: int, error: str) -> None:
         async with transaction(self.sessions) as session:

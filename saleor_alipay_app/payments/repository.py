@@ -17,6 +17,8 @@ from saleor_alipay_app.payments.models import (
     AgreementStatus,
     BindingSession,
     ChannelConfig,
+    History,
+    HistorySubject,
     Notification,
     Payment,
     PaymentStatus,
@@ -36,6 +38,40 @@ class PaymentsRepository:
         """PostgreSQL takes row locks; SQLite serialises writers instead."""
         bind = self.session.bind
         return bind is not None and bind.dialect.name == "postgresql"
+
+    # -- history ------------------------------------------------------------------------------
+
+    def add_history(
+        self,
+        *,
+        installation_id: int,
+        subject: HistorySubject,
+        subject_id: int | None,
+        reference: str,
+        status: str,
+        detail: str | None = None,
+    ) -> None:
+        """Record a state change; written in the same transaction as the change itself."""
+        assert subject_id is not None
+        self.session.add(
+            History(
+                installation_id=installation_id,
+                subject=subject,
+                subject_id=subject_id,
+                reference=reference[:255],
+                status=status[:32],
+                detail=detail[:512] if detail else None,
+                created_at=utcnow(),
+            )
+        )
+
+    async def history(self, subject: HistorySubject, subject_id: int) -> list[History]:
+        result = await self.session.execute(
+            select(History)
+            .where(col(History.subject) == subject, col(History.subject_id) == subject_id)
+            .order_by(col(History.id))
+        )
+        return list(result.scalars())
 
     # -- channel configurations -------------------------------------------------------------
 
@@ -187,6 +223,18 @@ class PaymentsRepository:
             .execution_options(synchronize_session=False)
         )
         moved: int = result.rowcount  # type: ignore[attr-defined]
+        if moved == 1:
+            payment = await self.session.get(Payment, payment_id)
+            if payment is not None:
+                await self.session.refresh(payment)
+                self.add_history(
+                    installation_id=payment.installation_id,
+                    subject=HistorySubject.PAYMENT,
+                    subject_id=payment_id,
+                    reference=payment.payment_request_id,
+                    status=target.value,
+                    detail=values.get("result_code"),
+                )
         return moved == 1
 
     async def claim_due_payments(

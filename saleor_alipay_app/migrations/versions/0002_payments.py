@@ -217,8 +217,30 @@ def upgrade() -> None:
     with op.batch_alter_table("refund", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_refund_status"), ["status"], unique=False)
 
+    op.create_table(
+        "history",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("installation_id", sa.Integer(), nullable=False),
+        sa.Column("subject", sa.String(length=16), nullable=False),
+        sa.Column("subject_id", sa.Integer(), nullable=False),
+        sa.Column("reference", sa.String(length=255), nullable=False),
+        sa.Column("status", sa.String(length=32), nullable=False),
+        sa.Column("detail", sa.String(length=512), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["installation_id"], ["installation.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("history", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_history_subject_id"), ["subject_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_history_reference"), ["reference"], unique=False)
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("history", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_history_reference"))
+        batch_op.drop_index(batch_op.f("ix_history_subject_id"))
+
+    op.drop_table("history")
 
     with op.batch_alter_table("refund", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_refund_status"))
