@@ -6,9 +6,11 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
 
 from saleor_alipay_app.api import antom_notifications, pages, register, saleor_webhooks
+from saleor_alipay_app.api.errors import ApiError
 from saleor_alipay_app.api.payment_webhooks import register_payment_handlers
 from saleor_alipay_app.api.services import Services
 from saleor_alipay_app.config import Settings, get_settings, warn_development_defaults
@@ -75,6 +77,11 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
         openapi_url="/api/openapi.json",
         redoc_url=None,
     )
+
+    @app.exception_handler(ApiError)
+    async def api_error(_request: Request, exc: ApiError) -> Response:
+        return exc.response()
+
     app.include_router(pages.router)
     app.include_router(register.router)
     app.include_router(antom_notifications.router)

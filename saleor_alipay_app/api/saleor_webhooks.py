@@ -56,6 +56,31 @@ async def _read_body(request: Request) -> bytes:
     return bytes(body)
 
 
+async def refresh_jwks(services: Services, installation: Installation) -> dict[str, Any] | None:
+    """Fetch the installation's JWKS again, at most once per JWKS_REFETCH_INTERVAL, and keep
+    it. None when a refetch is not allowed now or Saleor cannot be reached."""
+    assert installation.id is not None
+    now = time.monotonic()
+    last = services.jwks_refetched_at.get(installation.id)
+    if last is not None and now - last < JWKS_REFETCH_INTERVAL:
+        return None
+    services.jwks_refetched_at[installation.id] = now
+    try:
+        fresh = await services.saleor.fetch_jwks(installation.saleor_api_url)
+    except SaleorError as exc:
+        log.warning("JWKS refetch failed for %s: %s", installation.saleor_api_url, exc)
+        return None
+    return fresh
+
+
+async def keep_jwks(services: Services, installation: Installation, jwks: dict[str, Any]) -> None:
+    assert installation.id is not None
+    async with transaction(services.sessions) as session:
+        await InstallationRepository(session).save_jwks(installation.id, jwks)
+    installation.jwks = jwks
+    log.info("Saleor signing keys refreshed", extra={"saleor_api_url": installation.saleor_api_url})
+
+
 async def _verify(
     services: Services, installation: Installation, signature: str, body: bytes
 ) -> None:
@@ -68,29 +93,16 @@ async def _verify(
                 401, "INVALID_SIGNATURE", f"Saleor-Signature refused: {first.reason}"
             ) from None
         reason = first.reason
-    assert installation.id is not None
-    now = time.monotonic()
-    last = services.jwks_refetched_at.get(installation.id)
-    if last is not None and now - last < JWKS_REFETCH_INTERVAL:
+    fresh = await refresh_jwks(services, installation)
+    if fresh is None:
         raise ApiError(401, "INVALID_SIGNATURE", f"Saleor-Signature refused: {reason}")
-    services.jwks_refetched_at[installation.id] = now
-    try:
-        fresh = await services.saleor.fetch_jwks(installation.saleor_api_url)
-    except SaleorError as exc:
-        log.warning("JWKS refetch failed for %s: %s", installation.saleor_api_url, exc)
-        raise ApiError(
-            401, "INVALID_SIGNATURE", f"Saleor-Signature refused: {reason} (keys unavailable)"
-        ) from None
     try:
         verify_detached(signature, body, fresh)
     except SignatureInvalid as second:
         raise ApiError(
             401, "INVALID_SIGNATURE", f"Saleor-Signature refused: {second.reason}"
         ) from None
-    async with transaction(services.sessions) as session:
-        await InstallationRepository(session).save_jwks(installation.id, fresh)
-    installation.jwks = fresh
-    log.info("Saleor signing keys refreshed", extra={"saleor_api_url": installation.saleor_api_url})
+    await keep_jwks(services, installation, fresh)
 
 
 async def authenticate_webhook(request: Request, event: SyncEvent) -> SaleorWebhook:

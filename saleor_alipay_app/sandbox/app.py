@@ -40,7 +40,7 @@ from . import reports, wallet_page
 from .clock import fmt_time
 from .config import ApiCall, MerchantConfig, SandboxConfig, Scenario
 from .engine import CallContext, Merchant, Sandbox, SandboxError
-from .models import AuthSession, AuthStatus, Binding, Notification
+from .models import AuthSession, AuthStatus, Binding, Notification, Payment
 from .protocol import AntomFailure, dump_json, mask_login_id, parse_body, result
 from .scenarios import parse_header
 
@@ -426,6 +426,22 @@ def _redacted(body: str) -> dict[str, Any]:
     return data
 
 
+def _payment_json(payment: Payment) -> dict[str, Any]:
+    return {
+        "paymentId": payment.payment_id,
+        "paymentRequestId": payment.payment_request_id,
+        "clientId": payment.client_id,
+        "wallet": payment.wallet.value,
+        "amount": payment.amount.to_api(),
+        "status": payment.status.value,
+        "resultCode": payment.result_code,
+        "createdTime": fmt_time(payment.create_time),
+        "paymentTime": None if payment.payment_time is None else fmt_time(payment.payment_time),
+        "cancelTime": None if payment.cancel_time is None else fmt_time(payment.cancel_time),
+        "payRequests": payment.pay_requests,
+    }
+
+
 def _notification_json(notification: Notification) -> dict[str, Any]:
     return {
         "notificationId": notification.notification_id,
@@ -564,6 +580,24 @@ def _api_router(sandbox: Sandbox) -> APIRouter:
         else:
             raise HTTPException(422, "bindingId or accessToken is required")
         return sandbox.unbind(binding, body.reason, _header_scenarios(request))
+
+    # -- payments ------------------------------------------------------------------------------
+
+    @router.get("/payments")
+    async def list_payments(
+        client_id: Annotated[str | None, Query(alias="clientId")] = None,
+        payment_request_id: Annotated[str | None, Query(alias="paymentRequestId")] = None,
+    ) -> list[dict[str, Any]]:
+        """Payments made by `pay`, oldest first, each with ``payRequests``: how many `pay`
+        requests named its paymentRequestId (1 when it was never repeated)."""
+        found = [
+            p
+            for p in sandbox.store.payments.values()
+            if (client_id is None or p.client_id == client_id)
+            and (payment_request_id is None or p.payment_request_id == payment_request_id)
+        ]
+        found.sort(key=lambda p: (p.create_time, p.payment_id))
+        return [_payment_json(p) for p in found]
 
     # -- notifications -------------------------------------------------------------------------
 

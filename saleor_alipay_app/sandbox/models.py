@@ -156,6 +156,9 @@ class Payment(BaseModel):
     finalize_at: datetime | None = None
     finalize_code: str | None = None
     fail_notify_at: datetime | None = None
+    # how many `pay` requests named this paymentRequestId (the first one and every repeat);
+    # shown by GET /sandbox/api/payments so that tests can prove a payment was sent once
+    pay_requests: int = 1
 
 
 class RefundStatus(StrEnum):

@@ -1,0 +1,251 @@
+"""The simulated Antom's core: merchants, clock, ids, and the rules shared by every flow.
+
+Handlers are synchronous: each reads and changes the in-memory state without awaiting, so
+concurrent requests never see half a change. Failures are raised as ``AntomFailure`` and
+become the ``result`` of the answer. Time comes from the sandbox clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Final
+
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from saleor_alipay_app.antom.keys import load_public_key, public_key_pem
+from saleor_alipay_app.antom.wallets import (
+    Wallet,
+    WalletLimitError,
+)
+
+from .clock import ANTOM_TZ, SandboxClock, new_digits
+from .config import MerchantConfig, SandboxConfig, Scenario
+from .models import (
+    StoredMerchant,
+)
+from .notifier import Notifier
+from .protocol import AntomFailure
+from .scenarios import ScenarioBook
+from .store import Store
+
+__all__ = [
+    "AUTH_CODE_TTL",
+    "AUTH_SESSION_TTL",
+    "CallContext",
+    "Merchant",
+    "SandboxCore",
+    "SandboxError",
+    "token_expiry",
+]
+
+AUTH_CODE_TTL: Final = timedelta(seconds=60)  # applyToken within 1 minute (API.md §6)
+AUTH_SESSION_TTL: Final = timedelta(minutes=15)  # no notification in 15 min = failed (§6)
+PAYMENT_TTL: Final = timedelta(minutes=1)  # auto debit payments expire after 1 minute (§6)
+CANCEL_WINDOW: Final = timedelta(days=1)  # §7.8: usually 1 day
+DECLARATION_RESEND_PAUSE: Final = timedelta(minutes=5)  # §7.12
+TERMINAL_TYPES: Final = frozenset({"WEB", "WAP", "APP", "MINI_APP"})
+SCOPES: Final = frozenset(
+    {"AGREEMENT_PAY", "BASE_USER_INFO", "USER_INFO", "USER_LOGIN_ID", "HASH_LOGIN_ID", "SEND_OTP"}
+)
+CERTIFICATE_TYPES: Final = frozenset({"ID_CARD", "PASSPORT"})
+CUSTOMS_PROVIDER_REGISTRATION_ID: Final = "31222699S7"
+
+# Dialling prefixes for the default shopper login ids (a phone number, as the wallets use).
+LOGIN_PREFIX: Final[dict[Wallet, str]] = {
+    Wallet.ALIPAY_HK: "852",
+    Wallet.DANA: "628",
+    Wallet.ALIPAY_CN: "861",
+    Wallet.GCASH: "639",
+    Wallet.KAKAOPAY: "8210",
+    Wallet.TNG: "601",
+    Wallet.TRUEMONEY: "668",
+}
+
+
+class SandboxError(Exception):
+    """A refused action on the sandbox's own API or wallet page (not an Antom answer)."""
+
+    def __init__(self, status_code: int, message: str) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.message = message
+
+
+@dataclass
+class Merchant:
+    record: StoredMerchant
+    public_key: rsa.RSAPublicKey | None
+
+    @property
+    def client_id(self) -> str:
+        return self.record.client_id
+
+    def enabled(self, wallet: Wallet) -> bool:
+        return self.record.wallets is None or wallet in self.record.wallets
+
+
+@dataclass
+class CallContext:
+    merchant: Merchant
+    scenario: Scenario
+    header_scenarios: list[Scenario] | None
+    base_url: str
+
+
+def default_merchant_id(client_id: str) -> str:
+    digest = hashlib.sha256(client_id.encode("utf-8")).hexdigest()
+    return "2188" + str(int(digest, 16))[:12]
+
+
+def user_id_for(wallet: Wallet, login_id: str) -> str:
+    digest = hashlib.sha256(f"{wallet}:{login_id}".encode()).hexdigest()
+    return "2088" + str(int(digest, 16))[:12]
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _add_years(moment: datetime, years: int) -> datetime:
+    try:
+        return moment.replace(year=moment.year + years)
+    except ValueError:  # 29 February
+        return moment.replace(year=moment.year + years, day=28)
+
+
+def token_expiry(wallet: Wallet, now: datetime) -> datetime:
+    """Access-token lifetime per wallet (API.md §11; Alipay CN is not listed: 2 years)."""
+    match wallet:
+        case Wallet.ALIPAY_HK:
+            return datetime(2038, 1, 1, tzinfo=ANTOM_TZ)
+        case Wallet.KAKAOPAY:
+            return datetime(2120, 8, 25, tzinfo=ANTOM_TZ)
+        case Wallet.DANA:
+            return _add_years(now, 10)
+        case Wallet.GCASH | Wallet.TNG | Wallet.TRUEMONEY | Wallet.ALIPAY_CN:
+            return _add_years(now, 2)
+
+
+def limit_code(error: WalletLimitError) -> str:
+    match error.code:
+        case "CURRENCY_NOT_SUPPORTED":
+            return "CURRENCY_NOT_SUPPORT"
+        case "ABOVE_MAXIMUM":
+            return "PAYMENT_AMOUNT_EXCEED_LIMIT"
+        case "REFUND_WINDOW_EXCEEDED":
+            return "REFUND_WINDOW_EXCEED"
+        case _:
+            return "PARAM_ILLEGAL"
+
+
+def period_start(moment: datetime, period: str) -> datetime:
+    local = moment.astimezone(ANTOM_TZ)
+    day = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    match period:
+        case "day":
+            return day
+        case "month":
+            return day.replace(day=1)
+        case "year":
+            return day.replace(month=1, day=1)
+        case _:
+            raise ValueError(f"unknown limit period {period!r}")
+
+
+class SandboxCore:
+    """State, clock, scenarios and notifications of one simulated Antom."""
+
+    """State, clock, scenarios and notifications of one simulated Antom."""
+
+    def __init__(self, config: SandboxConfig) -> None:
+        self.config = config
+        self.store = Store(config.db_path)
+        offset = self.store.meta.get("clock_offset_seconds")
+        self.clock = SandboxClock(timedelta(seconds=float(offset)) if offset else None)
+        self.scenarios = ScenarioBook(config.default_scenario)
+        self.notifier = Notifier(config, self.store, self.clock, self.scenarios)
+        self.antom_private_key = config.antom_private_key
+        self._keys: dict[str, rsa.RSAPublicKey | None] = {}
+        self._wake = asyncio.Event()
+        for merchant in config.merchants:
+            self.add_merchant(merchant)
+        # the offline report command reads this back from the database file
+        self.store.put_meta("settlement_delay_days", str(config.settlement_delay_days))
+
+    # -- background work -----------------------------------------------------------------
+
+    def poke(self) -> None:
+        """Re-check scheduled work now (after new work or a clock change)."""
+        self._wake.set()
+
+    # -- merchants -----------------------------------------------------------------------------
+
+    def add_merchant(self, config: MerchantConfig) -> Merchant:
+        record = StoredMerchant(
+            client_id=config.client_id,
+            public_key_pem=None if config.public_key is None else public_key_pem(config.public_key),
+            auth_notify_url=config.auth_notify_url,
+            payment_notify_url=config.payment_notify_url,
+            refund_notify_url=config.refund_notify_url,
+            merchant_id=config.merchant_id or default_merchant_id(config.client_id),
+            key_version=config.key_version,
+            wallets=None if config.wallets is None else sorted(config.wallets),
+        )
+        self.store.put_merchant(record)
+        self._keys[record.client_id] = config.public_key
+        return Merchant(record, config.public_key)
+
+    def merchant(self, client_id: str) -> Merchant | None:
+        record = self.store.merchants.get(client_id)
+        if record is None:
+            return None
+        if client_id not in self._keys:
+            pem = record.public_key_pem
+            self._keys[client_id] = None if pem is None else load_public_key(pem)
+        return Merchant(record, self._keys[client_id])
+
+    def _merchant_of(self, client_id: str) -> Merchant:
+        merchant = self.merchant(client_id)
+        if merchant is None:
+            raise SandboxError(404, f"unknown merchant {client_id!r}")
+        return merchant
+
+    def _wallet(self, merchant: Merchant, name: str) -> Wallet:
+        try:
+            wallet = Wallet(name)
+        except ValueError:
+            raise AntomFailure(
+                "NO_PAY_OPTIONS", message=f"{name} is not available for Scan to Bind here"
+            ) from None
+        if not merchant.enabled(wallet):
+            raise AntomFailure("NO_PAY_OPTIONS", message=f"{name} is not enabled for this merchant")
+        return wallet
+
+    # -- clock -------------------------------------------------------------------------------
+
+    def shift_clock(self, *, advance: float | None = None, offset: float | None = None) -> None:
+        if offset is not None:
+            self.clock.set_offset(offset)
+        if advance is not None:
+            self.clock.advance(advance)
+        self.store.put_meta("clock_offset_seconds", str(self.clock.offset.total_seconds()))
+        self.poke()
+
+    # -- ids ---------------------------------------------------------------------------------
+
+    def _new_id(self, infix: str, taken: Callable[[str], bool]) -> str:
+        while True:
+            candidate = f"{self.clock.now().astimezone(ANTOM_TZ):%Y%m%d}{infix}{new_digits(16)}"
+            if not taken(candidate):
+                return candidate
+
+    def _new_token(self) -> str:
+        while True:
+            candidate = secrets.token_urlsafe(32)
+            if not self.store.token_in_use(candidate):
+                return candidate
