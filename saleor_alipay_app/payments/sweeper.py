@@ -14,7 +14,7 @@ import contextlib
 import logging
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlmodel import col
 
 from saleor_alipay_app.antom.client import AntomUnavailable
@@ -29,6 +29,7 @@ from saleor_alipay_app.payments.agreements import (
     end_agreement,
     token_sha256,
 )
+from saleor_alipay_app.payments.binding import BINDING_LIFETIME
 from saleor_alipay_app.payments.charges import (
     INQUIRY_BACKOFF,
     PaymentDeps,
@@ -139,21 +140,31 @@ class Sweeper:
             await self.deps.reporter.send(report_id)
 
     async def guest_agreements(self) -> None:
-        """A guest's agreement serves one payment: revoke it once that payment is final."""
+        """A guest's agreement serves one checkout: revoke it once no payment is in flight on it
+        and its payment is final (or none ever used it and its QR code has long expired)."""
+        stale = utcnow() - BINDING_LIFETIME
         async with self.deps.sessions() as session:
+            in_flight = select(col(Payment.agreement_id)).where(
+                col(Payment.agreement_id).is_not(None),
+                col(Payment.status).in_([PaymentStatus.PROCESSING, PaymentStatus.AWAITING_BINDING]),
+            )
+            finished = select(col(Payment.agreement_id)).where(
+                col(Payment.agreement_id).is_not(None),
+                col(Payment.status).in_(
+                    [PaymentStatus.SUCCEEDED, PaymentStatus.FAILED, PaymentStatus.CANCELLED]
+                ),
+            )
             result = await session.execute(
                 select(Agreement)
-                .join(Payment, col(Payment.agreement_id) == col(Agreement.id))
                 .where(
                     col(Agreement.guest).is_(True),
                     col(Agreement.status) == AgreementStatus.ACTIVE,
-                    col(Payment.status).in_(
-                        [PaymentStatus.SUCCEEDED, PaymentStatus.FAILED, PaymentStatus.CANCELLED]
-                    ),
+                    col(Agreement.id).not_in(in_flight),
+                    or_(col(Agreement.id).in_(finished), col(Agreement.created_at) < stale),
                 )
                 .limit(BATCH)
             )
-            agreements = list(result.scalars().unique())
+            agreements = list(result.scalars())
         for agreement in agreements:
             await revoke_agreement(
                 self.deps, agreement, "guest checkout finished", deadline=deadline_in(CALL_BUDGET)

@@ -6,10 +6,7 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from saleor_alipay_app.antom.wallets import (
-    CAPABILITIES,
-    Wallet,
-)
+from saleor_alipay_app.antom.wallets import CAPABILITIES, Wallet
 
 from .clock import fmt_time, new_digits
 from .config import ApiCall, Scenario
@@ -26,12 +23,7 @@ from .core import (
     token_expiry,
     user_id_for,
 )
-from .models import (
-    AuthSession,
-    AuthStatus,
-    Binding,
-    BindingStatus,
-)
+from .models import AuthSession, AuthStatus, Binding, BindingStatus
 from .protocol import AntomFailure, Body, illegal, mask_login_id, result
 
 __all__ = ["AuthorizationFlows"]
@@ -278,17 +270,6 @@ class AuthorizationFlows(SandboxCore):
             answer["refreshTokenExpiryTime"] = fmt_time(binding.refresh_token_expiry)
         answer["userLoginId"] = mask_login_id(binding.user_login_id)
         return answer
-
-    def _live_binding(self, client_id: str, token: str) -> Binding | None:
-        binding = self.store.binding_by_access_token(token)
-        if (
-            binding is None
-            or binding.client_id != client_id
-            or binding.status is not BindingStatus.ACTIVE
-            or self.clock.now() > binding.access_token_expiry
-        ):
-            return None
-        return binding
 
     def revoke(self, ctx: CallContext, body: Body) -> dict[str, Any]:
         token = body.text("accessToken", max_len=128)

@@ -18,16 +18,11 @@ from typing import Final
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from saleor_alipay_app.antom.keys import load_public_key, public_key_pem
-from saleor_alipay_app.antom.wallets import (
-    Wallet,
-    WalletLimitError,
-)
+from saleor_alipay_app.antom.wallets import Wallet, WalletLimitError
 
 from .clock import ANTOM_TZ, SandboxClock, new_digits
 from .config import MerchantConfig, SandboxConfig, Scenario
-from .models import (
-    StoredMerchant,
-)
+from .models import Binding, BindingStatus, StoredMerchant
 from .notifier import Notifier
 from .protocol import AntomFailure
 from .scenarios import ScenarioBook
@@ -158,9 +153,7 @@ def period_start(moment: datetime, period: str) -> datetime:
 
 
 class SandboxCore:
-    """State, clock, scenarios and notifications of one simulated Antom."""
-
-    """State, clock, scenarios and notifications of one simulated Antom."""
+    """State, clock, scenarios and notifications of one simulated Antom, and shared helpers."""
 
     def __init__(self, config: SandboxConfig) -> None:
         self.config = config
@@ -243,6 +236,18 @@ class SandboxCore:
             candidate = f"{self.clock.now().astimezone(ANTOM_TZ):%Y%m%d}{infix}{new_digits(16)}"
             if not taken(candidate):
                 return candidate
+
+    def _live_binding(self, client_id: str, token: str) -> Binding | None:
+        """The active, unexpired binding of this merchant that ``token`` opens, if any."""
+        binding = self.store.binding_by_access_token(token)
+        if (
+            binding is None
+            or binding.client_id != client_id
+            or binding.status is not BindingStatus.ACTIVE
+            or self.clock.now() > binding.access_token_expiry
+        ):
+            return None
+        return binding
 
     def _new_token(self) -> str:
         while True:

@@ -13,11 +13,7 @@ from .core import (
     CallContext,
     SandboxCore,
 )
-from .models import (
-    Declaration,
-    Money,
-    PaymentStatus,
-)
+from .models import Declaration, Money, PaymentStatus
 from .protocol import AntomFailure, Body, dump_json, illegal, result
 
 __all__ = ["CustomsFlows"]

@@ -8,13 +8,7 @@ from typing import Any, assert_never
 
 from .authorizations import AuthorizationFlows
 from .config import ApiCall, SandboxConfig
-from .core import (
-    AUTH_CODE_TTL,
-    AUTH_SESSION_TTL,
-    CallContext,
-    Merchant,
-    SandboxError,
-)
+from .core import AUTH_CODE_TTL, AUTH_SESSION_TTL, CallContext, Merchant, SandboxError
 from .customs import CustomsFlows
 from .payments import PaymentFlows
 from .protocol import AntomFailure, Body

@@ -84,11 +84,6 @@ class Notifier:
             await self._client.aclose()
             self._client = None
 
-    async def idle(self) -> None:
-        """Wait until no delivery is in flight (for tests and orderly shutdowns)."""
-        while self._tasks:
-            await asyncio.wait(set(self._tasks))
-
     # -- sending -----------------------------------------------------------------------------
 
     def emit(

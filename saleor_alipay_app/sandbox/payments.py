@@ -1,5 +1,6 @@
-"""Payments and refunds: pay, inquiryPayment, cancel, refund, inquiryRefund, and their
-scheduled completion (in-process payments and refunds, failure notifications).
+"""Payments and refunds: pay, inquiryPayment, cancel, refund, inquiryRefund.
+
+Also their scheduled completion: in-process payments and refunds, failure notifications.
 """
 
 from __future__ import annotations

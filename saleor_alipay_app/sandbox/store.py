@@ -15,15 +15,7 @@ import sqlite3
 from pathlib import Path
 from typing import Final
 
-from .models import (
-    AuthSession,
-    Binding,
-    Declaration,
-    Notification,
-    Payment,
-    Refund,
-    StoredMerchant,
-)
+from .models import AuthSession, Binding, Declaration, Notification, Payment, Refund, StoredMerchant
 
 __all__ = ["Store"]
 
