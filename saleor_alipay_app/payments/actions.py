@@ -28,6 +28,7 @@ from saleor_alipay_app.payments.charges import (
     cancel_at_antom,
     create_payment,
     deadline_in,
+    major_amount,
     send_pay,
     settle,
 )
@@ -77,20 +78,25 @@ def refund_request_key(installation_id: int, payload: TransactionActionRequest) 
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
+def refund_amount(refund: Refund) -> Decimal:
+    """The refund's amount with exactly its currency's digits."""
+    return Amount(refund.currency, int(refund.amount_minor)).to_decimal()
+
+
 def refund_response(refund: Refund) -> ActionResponse:
     match refund.status:
         case RefundStatus.SUCCEEDED:
             return ActionResponse(
                 ActionResult.REFUND_SUCCESS,
                 psp_reference=refund.refund_request_id,
-                amount=refund.amount,
+                amount=refund_amount(refund),
                 actions=REFUNDABLE_ACTIONS,
             )
         case RefundStatus.FAILED:
             return ActionResponse(
                 ActionResult.REFUND_FAILURE,
                 psp_reference=refund.refund_request_id,
-                amount=refund.amount,
+                amount=refund_amount(refund),
                 message=refund_failure_message(refund),
             )
         case RefundStatus.PROCESSING:
@@ -255,7 +261,7 @@ async def settle_refund(
             transaction_id=payment.saleor_transaction_id,
             event_type=event,
             psp_reference=refund.refund_request_id,
-            amount=refund.amount,
+            amount=refund_amount(refund),
             message=None if status is RefundStatus.SUCCEEDED else refund_failure_message(refund),
         )
         if delay_report:
@@ -388,7 +394,7 @@ async def request_charge(
             return ActionResponse(
                 ActionResult.CHARGE_SUCCESS,
                 psp_reference=latest.payment_request_id,
-                amount=latest.amount,
+                amount=major_amount(latest),
                 actions=REFUNDABLE_ACTIONS,
             )
         case PaymentStatus.PROCESSING:
@@ -444,7 +450,7 @@ async def request_charge(
             return ActionResponse(
                 ActionResult.CHARGE_SUCCESS,
                 psp_reference=psp,
-                amount=payment.amount,
+                amount=major_amount(payment),
                 actions=REFUNDABLE_ACTIONS,
             )
         case PaymentStatus.FAILED | PaymentStatus.CANCELLED:

@@ -97,6 +97,11 @@ def amount_of(payment: Payment) -> Amount:
     return Amount(payment.currency, int(payment.amount_minor))
 
 
+def major_amount(payment: Payment) -> Decimal:
+    """The payment's amount with exactly its currency's digits (what Saleor is told)."""
+    return amount_of(payment).to_decimal()
+
+
 def deadline_in(seconds: float) -> float:
     return time.monotonic() + seconds
 
@@ -249,6 +254,14 @@ async def send_pay(
                 antom_payment_id=response.model.payment_id,
                 paid_at=response.model.payment_time or utcnow(),
             )
+        case Outcome.FAILURE | Outcome.RETRY_NEW_REQUEST if not response.verified:
+            # An unsigned failure passes the signature rule (API.md §3) but proves nothing on a
+            # money call (§8): Antom's signed inquiry decides. ORDER_NOT_EXIST there means this
+            # pay never happened, so the failure stands; anything else is followed as unknown.
+            payment = await inquire_once(deps, payment_id, deadline=deadline, absent_code=code)
+            if payment.status is PaymentStatus.PROCESSING:
+                return await inquire_until(deps, payment_id, deadline)
+            return payment
         case Outcome.FAILURE | Outcome.RETRY_NEW_REQUEST:
             if code == "INVALID_ACCESS_TOKEN":
                 async with transaction(deps.sessions) as session:
@@ -347,7 +360,7 @@ async def enqueue_final_report(repo: PaymentsRepository, payment: Payment) -> st
         transaction_id=payment.saleor_transaction_id,
         event_type=event_type,
         psp_reference=payment.payment_request_id,
-        amount=payment.amount,
+        amount=major_amount(payment),
         message=failure_message(payment) if event_type == "CHARGE_FAILURE" else None,
         available_actions=REFUNDABLE_ACTIONS if event_type == "CHARGE_SUCCESS" else [],
     )
@@ -362,8 +375,12 @@ def failure_message(payment: Payment) -> str:
 # -- finding out ------------------------------------------------------------------------------
 
 
-async def inquire_once(deps: PaymentDeps, payment_id: int, *, deadline: float) -> Payment:
-    """Ask Antom where a PROCESSING payment stands and store a final answer if there is one."""
+async def inquire_once(
+    deps: PaymentDeps, payment_id: int, *, deadline: float, absent_code: str | None = None
+) -> Payment:
+    """Ask Antom where a PROCESSING payment stands and store a final answer if there is one.
+    With ``absent_code``, a signed ORDER_NOT_EXIST fails the payment with that code (the pay
+    it follows is known to have been refused, though not in a signed answer)."""
     async with deps.sessions() as session:
         repo = PaymentsRepository(session)
         payment = await repo.payment(payment_id)
@@ -382,6 +399,10 @@ async def inquire_once(deps: PaymentDeps, payment_id: int, *, deadline: float) -
         return payment
     if response.outcome is not Outcome.SUCCESS:
         if response.result_code == "ORDER_NOT_EXIST":
+            if absent_code is not None and response.verified:
+                return await settle(
+                    deps, payment_id, PaymentStatus.FAILED, code=absent_code, report_now=True
+                )
             log.info("payment not at Antom yet", extra={"payment": payment.payment_request_id})
         return payment
     model = response.model

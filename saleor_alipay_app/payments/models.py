@@ -282,6 +282,7 @@ class HistorySubject(StrEnum):
     BINDING = "BINDING"
     AGREEMENT = "AGREEMENT"
     REPORT = "REPORT"
+    DECLARATION = "DECLARATION"
 
 
 class History(SQLModel, table=True):

@@ -29,6 +29,9 @@ log = logging.getLogger(__name__)
 REPORT_DOCUMENT = "mutations/transaction_event_report.graphql"
 # Saleor's answers that will never change on a resend.
 FINAL_ERROR_CODES = {"INCORRECT_DETAILS", "ALREADY_EXISTS", "NOT_FOUND", "INVALID", "REQUIRED"}
+# A new report belongs to the caller that wrote it (it sends it at once, or delays it): the
+# sweepers of every process leave it alone this long, and take over if it is still unconfirmed.
+SEND_LEASE = timedelta(seconds=30)
 
 
 def report_key(transaction_id: str, event_type: str, psp_reference: str) -> str:
@@ -46,7 +49,8 @@ async def enqueue_report(
     message: str | None = None,
     available_actions: Sequence[str] | None = None,
 ) -> str:
-    """Record a report to send (idempotent); returns its key."""
+    """Record a report to send (idempotent); returns its key. The caller sends it at once
+    with `send_keys` (or delays it); the sweepers take over after `SEND_LEASE`."""
     key = report_key(transaction_id, event_type, psp_reference)
     await repo.insert(
         SaleorReport(
@@ -59,7 +63,7 @@ async def enqueue_report(
             message=(message or None) and message[:512],
             available_actions=list(available_actions) if available_actions is not None else None,
             status=ReportStatus.PENDING,
-            next_attempt_at=utcnow(),
+            next_attempt_at=utcnow() + SEND_LEASE,
         )
     )
     return key

@@ -42,6 +42,7 @@ from saleor_alipay_app.payments.charges import (
     deadline_in,
     failure_message,
     inquire_until,
+    major_amount,
     send_pay,
     settle,
     wait_for_outcome,
@@ -227,7 +228,7 @@ async def response_for(
             return SessionResponse(
                 SessionResult.CHARGE_SUCCESS,
                 psp_reference=psp,
-                amount=payment.amount,
+                amount=major_amount(payment),
                 actions=REFUNDABLE_ACTIONS,
                 message=f"Paid with {wallet_name(payment.wallet)}",
                 data={"status": "SUCCEEDED", "antomPaymentId": payment.antom_payment_id},
@@ -237,7 +238,7 @@ async def response_for(
             return SessionResponse(
                 SessionResult.CHARGE_FAILURE,
                 psp_reference=psp,
-                amount=payment.amount,
+                amount=major_amount(payment),
                 message=failure_message(payment),
                 data={"status": payment.status.value, "code": payment.result_code},
             )
@@ -246,14 +247,14 @@ async def response_for(
                 return SessionResponse(
                     SessionResult.CHARGE_ACTION_REQUIRED,
                     psp_reference=psp,
-                    amount=payment.amount,
+                    amount=major_amount(payment),
                     message="The wallet is processing the payment",
                     data={"status": "PROCESSING"},
                 )
             return SessionResponse(
                 SessionResult.CHARGE_REQUEST,
                 psp_reference=psp,
-                amount=payment.amount,
+                amount=major_amount(payment),
                 message="The wallet is processing the payment; the result follows",
                 data={"status": "PROCESSING"},
                 actions=["CANCEL"],
@@ -264,7 +265,7 @@ async def response_for(
             return SessionResponse(
                 SessionResult.CHARGE_ACTION_REQUIRED,
                 psp_reference=psp,
-                amount=payment.amount,
+                amount=major_amount(payment),
                 message="Scan the QR code with your wallet to authorise the store",
                 data=data,
                 actions=["CANCEL"],
@@ -298,9 +299,15 @@ async def initialize_session(
     if existing:
         # A repeated idempotencyKey (or a concurrent duplicate): same outcome, never a second pay.
         payment = existing[-1]
+        payment_id = payment.id
+        assert payment_id is not None
         if payment.status is PaymentStatus.PROCESSING:
-            assert payment.id is not None
-            payment = await wait_for_outcome(deps, payment.id, deadline)
+            payment = await wait_for_outcome(deps, payment_id, deadline)
+        elif (
+            payment.status is PaymentStatus.AWAITING_BINDING and payment.binding_session_id is None
+        ):
+            # The first delivery is still asking Antom for the QR code: answer with it too.
+            return await _await_binding(deps, ctx, payment_id, deadline)
         return await response_for(deps, ctx, payment, polling=False)
 
     data = payload.data if isinstance(payload.data, dict) else {}
@@ -488,6 +495,13 @@ async def _await_binding(
 # -- TRANSACTION_PROCESS_SESSION -------------------------------------------------------------
 
 
+def _wants_new_qr(data: Any) -> bool:
+    """The storefront's "try again" (`transactionProcess(data: {newQrCode: true})`). Antom
+    sends nothing when the shopper declines in the wallet, and a declined QR code cannot be
+    scanned again: without this the shopper would wait for the code's 15 minutes to pass."""
+    return isinstance(data, dict) and data.get("newQrCode") is True
+
+
 async def process_session(
     deps: PaymentDeps, ctx: Context, payload: TransactionSession
 ) -> SessionResponse:
@@ -515,7 +529,11 @@ async def process_session(
                 deps, binding.auth_state, base_url=ctx.base_url, deadline=deadline
             )
             payment = completed or payment
-        elif binding.status is BindingStatus.PENDING and binding.expires_at <= utcnow():
+        elif binding.status is BindingStatus.EXPIRED or (
+            # EXPIRED: an earlier renewal's consult failed; the shopper must not keep a dead code.
+            binding.status is BindingStatus.PENDING
+            and (binding.expires_at <= utcnow() or _wants_new_qr(payload.data))
+        ):
             config = await _config(deps, ctx, payment.channel_slug)
             try:
                 await refresh_binding(
