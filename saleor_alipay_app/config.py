@@ -65,6 +65,32 @@ class Settings(BaseSettings):
         ge=0,
         description="Seconds between sweeps of unknown outcomes and unsent reports; 0 disables.",
     )
+    report_confirm_delay: float = Field(
+        default=30.0,
+        ge=0,
+        description="Seconds before an outcome already answered to Saleor is also reported "
+        "with transactionEventReport (Saleor de-duplicates it; it matters when an answer was "
+        "lost).",
+    )
+    reconciliation_sftp_host: str | None = Field(
+        default=None,
+        description="Antom's SFTP host for reconciliation reports (isftp.alipay.com).",
+    )
+    reconciliation_sftp_port: int = Field(default=22, ge=1, le=65535)
+    reconciliation_sftp_username: str | None = Field(default=None)
+    reconciliation_sftp_password: str | None = Field(default=None, repr=False)
+    reconciliation_sftp_private_key_file: str | None = Field(
+        default=None, description="OpenSSH private key file for the SFTP account."
+    )
+    reconciliation_sftp_known_hosts: str | None = Field(
+        default=None,
+        description="known_hosts file holding the SFTP server's host key (required).",
+    )
+    reconciliation_sftp_directory: str = Field(
+        default="/v1/settlements",
+        description="Remote folder holding one yyyyMMdd folder per day "
+        "(/v1/settlements/<merchantIdByAcquirer>).",
+    )
 
     @field_validator("log_level")
     @classmethod

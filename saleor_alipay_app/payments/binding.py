@@ -317,7 +317,8 @@ async def payment_for_binding(deps: PaymentDeps, binding: BindingSession) -> Pay
 async def complete_binding(
     deps: PaymentDeps, auth_state: str, *, base_url: str, deadline: float
 ) -> Payment | None:
-    """Once a binding is BOUND, charge the payment waiting for it (exactly once)."""
+    """Once a binding is BOUND, charge the payment waiting for it (exactly once). Reports to
+    Saleor are queued, never sent here: callers inside a webhook must answer in time."""
     async with deps.sessions() as session:
         repo = PaymentsRepository(session)
         binding = await repo.binding(auth_state)
@@ -337,7 +338,6 @@ async def complete_binding(
             payment.id,
             PaymentStatus.FAILED,
             code=binding.failure_reason or "AUTHORIZATION_FAILED",
-            report_now=True,
         )
     if binding.status is not BindingStatus.BOUND or agreement is None:
         return payment
@@ -345,17 +345,10 @@ async def complete_binding(
         async with transaction(deps.sessions) as session:
             claimed = await claim_for_pay(PaymentsRepository(session), payment, agreement)
         if claimed:
-            paid = await send_pay(deps, payment.id, base_url=base_url, deadline=deadline)
-            if paid.status is not PaymentStatus.PROCESSING:
-                await deps.reporter.send_keys(_report_keys(paid))
-            return paid
+            # The outcome's report is queued; the notification path sends it before it
+            # acknowledges, the storefront's poll gets the outcome in its answer.
+            return await send_pay(deps, payment.id, base_url=base_url, deadline=deadline)
     return await wait_for_outcome(deps, payment.id, deadline)
-
-
-def _report_keys(payment: Payment) -> list[str]:
-    from saleor_alipay_app.payments.charges import final_report_key
-
-    return [final_report_key(payment)]
 
 
 async def refresh_binding(

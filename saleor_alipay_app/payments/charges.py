@@ -376,11 +376,20 @@ def failure_message(payment: Payment) -> str:
 
 
 async def inquire_once(
-    deps: PaymentDeps, payment_id: int, *, deadline: float, absent_code: str | None = None
+    deps: PaymentDeps,
+    payment_id: int,
+    *,
+    deadline: float,
+    absent_code: str | None = None,
+    report_now: bool = False,
 ) -> Payment:
     """Ask Antom where a PROCESSING payment stands and store a final answer if there is one.
     With ``absent_code``, a signed ORDER_NOT_EXIST fails the payment with that code (the pay
-    it follows is known to have been refused, though not in a signed answer)."""
+    it follows is known to have been refused, though not in a signed answer).
+
+    ``report_now`` sends the outcome's report to Saleor before returning (the sweeper's way);
+    inside a webhook the report is only queued, so that a slow Saleor never delays the answer
+    Saleor itself is waiting for."""
     async with deps.sessions() as session:
         repo = PaymentsRepository(session)
         payment = await repo.payment(payment_id)
@@ -401,7 +410,7 @@ async def inquire_once(
         if response.result_code == "ORDER_NOT_EXIST":
             if absent_code is not None and response.verified:
                 return await settle(
-                    deps, payment_id, PaymentStatus.FAILED, code=absent_code, report_now=True
+                    deps, payment_id, PaymentStatus.FAILED, code=absent_code, report_now=report_now
                 )
             log.info("payment not at Antom yet", extra={"payment": payment.payment_request_id})
         return payment
@@ -415,7 +424,7 @@ async def inquire_once(
                 code="SUCCESS",
                 antom_payment_id=model.payment_id,
                 paid_at=model.payment_time or utcnow(),
-                report_now=True,
+                report_now=report_now,
             )
         case AntomPaymentStatus.FAIL:
             return await settle(
@@ -425,7 +434,7 @@ async def inquire_once(
                 code=model.payment_result_code or "FAIL",
                 message=model.payment_result_message,
                 antom_payment_id=model.payment_id,
-                report_now=True,
+                report_now=report_now,
             )
         case AntomPaymentStatus.CANCELLED:
             return await settle(
@@ -434,7 +443,7 @@ async def inquire_once(
                 PaymentStatus.CANCELLED,
                 code="CANCELLED",
                 antom_payment_id=model.payment_id,
-                report_now=True,
+                report_now=report_now,
             )
         case AntomPaymentStatus.PROCESSING | AntomPaymentStatus.PENDING | None:
             return payment
@@ -467,7 +476,9 @@ async def wait_for_outcome(deps: PaymentDeps, payment_id: int, deadline: float) 
     return payment
 
 
-async def cancel_at_antom(deps: PaymentDeps, payment_id: int, *, deadline: float) -> Payment:
+async def cancel_at_antom(
+    deps: PaymentDeps, payment_id: int, *, deadline: float, report_now: bool = False
+) -> Payment:
     """Close a payment that has no final state at Antom. S or ORDER_NOT_EXIST: cancelled (Antom
     guarantees a cancelled payment is not charged, or is reversed). U: unchanged, retry later."""
     payment = await _reload(deps, payment_id)
@@ -482,7 +493,7 @@ async def cancel_at_antom(deps: PaymentDeps, payment_id: int, *, deadline: float
     except AntomUnavailable:
         return payment
     if response.outcome is Outcome.SUCCESS or response.result_code == "ORDER_NOT_EXIST":
-        return await _cancelled(deps, payment_id, response.result_code)
+        return await _cancelled(deps, payment_id, response.result_code, report_now=report_now)
     if response.outcome is Outcome.FAILURE:
         async with transaction(deps.sessions) as session:
             row = await PaymentsRepository(session).payment(payment_id)
@@ -493,7 +504,7 @@ async def cancel_at_antom(deps: PaymentDeps, payment_id: int, *, deadline: float
     return await _reload(deps, payment_id)
 
 
-async def _cancelled(deps: PaymentDeps, payment_id: int, code: str) -> Payment:
+async def _cancelled(deps: PaymentDeps, payment_id: int, code: str, *, report_now: bool) -> Payment:
     async with transaction(deps.sessions) as session:
         repo = PaymentsRepository(session)
         moved = await repo.move_payment(
@@ -508,7 +519,10 @@ async def _cancelled(deps: PaymentDeps, payment_id: int, code: str) -> Payment:
         await session.refresh(payment)
         key = await enqueue_final_report(repo, payment) if moved else None
     if key is not None:
-        await deps.reporter.send_keys([key])
+        if report_now:
+            await deps.reporter.send_keys([key])
+        else:
+            deps.reporter.send_in_background([key])
     return payment
 
 

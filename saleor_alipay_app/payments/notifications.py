@@ -91,10 +91,8 @@ async def record(
             received_at=utcnow(),
         )
         if not await repo.insert(row):
-            existing = await repo.notification_by_key(key[:255])
+            existing = await repo.count_notification_delivery(key[:255])
             assert existing is not None
-            existing.deliveries += 1
-            session.add(existing)
             row = existing
     return row
 

@@ -9,6 +9,7 @@ after a lost answer is harmless.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from datetime import timedelta
@@ -83,6 +84,19 @@ class SaleorReporter:
         self.sessions = sessions
         self.saleor = saleor
         self.keys = keys
+        self._background: set[asyncio.Task[bool]] = set()
+
+    def send_in_background(self, keys: Sequence[str]) -> None:
+        """Send reports after the current answer has gone out (a webhook must not wait on
+        Saleor). If this process dies first, a sweeper sends them once their lease ends."""
+        task = asyncio.create_task(self.send_keys(list(keys)), name="saleor-report")
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def drain(self) -> None:
+        """Wait for background sends (at shutdown)."""
+        if self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
 
     async def send_keys(self, keys: Sequence[str]) -> bool:
         """Send the reports named by ``keys``; True when Saleor has all of them."""

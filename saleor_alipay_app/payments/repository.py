@@ -323,6 +323,17 @@ class PaymentsRepository:
         )
         return result.scalar_one_or_none()
 
+    async def count_notification_delivery(self, natural_key: str) -> Notification | None:
+        """One more delivery of a stored notification, counted atomically (concurrent repeats
+        in any number of processes all count); returns the row."""
+        await self.session.execute(
+            update(Notification)
+            .where(col(Notification.natural_key) == natural_key)
+            .values(deliveries=col(Notification.deliveries) + 1)
+            .execution_options(synchronize_session=False)
+        )
+        return await self.notification_by_key(natural_key)
+
     # -- reports to Saleor ----------------------------------------------------------------------
 
     async def report_by_key(self, report_key: str) -> SaleorReport | None:

@@ -97,7 +97,9 @@ class Sweeper:
         async with transaction(self.deps.sessions) as session:
             ids = await PaymentsRepository(session).claim_due_payments(now, now + LEASE, BATCH)
         for payment_id in ids:
-            payment = await inquire_once(self.deps, payment_id, deadline=deadline_in(CALL_BUDGET))
+            payment = await inquire_once(
+                self.deps, payment_id, deadline=deadline_in(CALL_BUDGET), report_now=True
+            )
             if payment.status is not PaymentStatus.PROCESSING:
                 continue
             if payment.deadline_at is not None and payment.deadline_at <= utcnow():
@@ -106,7 +108,7 @@ class Sweeper:
                     extra={"payment": payment.payment_request_id},
                 )
                 payment = await cancel_at_antom(
-                    self.deps, payment_id, deadline=deadline_in(CALL_BUDGET)
+                    self.deps, payment_id, deadline=deadline_in(CALL_BUDGET), report_now=True
                 )
                 if payment.status is not PaymentStatus.PROCESSING:
                     continue

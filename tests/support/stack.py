@@ -181,7 +181,9 @@ async def started_stack(
         hang_seconds=15.0,
         **(sandbox_options or {}),
     )
-    app_settings = settings.model_copy(update={"sweeper_interval": 0.3, "antom_call_timeout": 3.0})
+    app_settings = settings.model_copy(
+        update={"sweeper_interval": 0.3, "antom_call_timeout": 3.0, "report_confirm_delay": 1.0}
+    )
     async with (
         double.serve(),
         serve_in_loop(create_sandbox_app(sandbox_config)) as sandbox,
@@ -476,6 +478,7 @@ def app_process_env(settings: Settings, *, sweeper_interval: float) -> dict[str,
         SWEEPER_INTERVAL=str(sweeper_interval),
         ANTOM_CALL_TIMEOUT=str(settings.antom_call_timeout),
         SALEOR_CALL_TIMEOUT=str(settings.saleor_call_timeout),
+        REPORT_CONFIRM_DELAY="1",
         LOG_LEVEL="INFO",
     )
     return env
