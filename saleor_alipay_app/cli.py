@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
+from saleor_alipay_app import after_payment_cli, operator_cli
 from saleor_alipay_app.config import ConfigError, Settings, load_settings
 from saleor_alipay_app.crypto import KEY_FILE_NAME, CryptoError, generate_key
 from saleor_alipay_app.logs import configure_logging
@@ -217,6 +218,16 @@ def configure(
         raise typer.Exit(2) from None
     for line in saved:
         typer.echo(line)
+
+
+# Customs declarations and reconciliation (saleor_alipay_app/after_payment_cli.py).
+app.command("declare")(after_payment_cli.declare)
+app.add_typer(after_payment_cli.declarations_app, name="declarations")
+app.command("reconcile")(after_payment_cli.reconcile)
+
+# Agreements and payments for operators (saleor_alipay_app/operator_cli.py).
+app.add_typer(operator_cli.agreements_app, name="agreements")
+app.add_typer(operator_cli.payments_app, name="payments")
 
 
 def _mount_subcommands() -> None:

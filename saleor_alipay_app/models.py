@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from sqlmodel import SQLModel
 
+from saleor_alipay_app.customs.models import (
+    CERTIFICATE_NO_PURPOSE,
+    HOLDER_NAME_PURPOSE,
+    Declaration,
+)
 from saleor_alipay_app.payments.agreements import ACCESS_TOKEN_PURPOSE, REFRESH_TOKEN_PURPOSE
 from saleor_alipay_app.payments.configs import PRIVATE_KEY_PURPOSE
 from saleor_alipay_app.payments.models import (
@@ -17,6 +22,12 @@ from saleor_alipay_app.payments.models import (
     SaleorReport,
 )
 from saleor_alipay_app.payments.notifications import NOTIFICATION_BODY_PURPOSE
+from saleor_alipay_app.reconciliation.models import (
+    ReconciliationDay,
+    ReconciliationFile,
+    ReconciliationRow,
+    ReconciliationSummary,
+)
 from saleor_alipay_app.saleor.installations import TOKEN_PURPOSE, Installation
 
 metadata = SQLModel.metadata
@@ -28,6 +39,8 @@ ENCRYPTED_COLUMNS: list[tuple[type[SQLModel], str, str]] = [
     (Agreement, "access_token_encrypted", ACCESS_TOKEN_PURPOSE),
     (Agreement, "refresh_token_encrypted", REFRESH_TOKEN_PURPOSE),
     (Notification, "body_encrypted", NOTIFICATION_BODY_PURPOSE),
+    (Declaration, "certificate_no_encrypted", CERTIFICATE_NO_PURPOSE),
+    (Declaration, "holder_name_encrypted", HOLDER_NAME_PURPOSE),
 ]
 
 __all__ = [
@@ -35,10 +48,15 @@ __all__ = [
     "Agreement",
     "BindingSession",
     "ChannelConfig",
+    "Declaration",
     "History",
     "Installation",
     "Notification",
     "Payment",
+    "ReconciliationDay",
+    "ReconciliationFile",
+    "ReconciliationRow",
+    "ReconciliationSummary",
     "Refund",
     "SaleorReport",
     "metadata",

@@ -5,11 +5,19 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
-from saleor_alipay_app.api import antom_notifications, pages, register, saleor_webhooks
+from saleor_alipay_app.api import (
+    admin,
+    admin_after_payment,
+    antom_notifications,
+    pages,
+    register,
+    saleor_webhooks,
+)
 from saleor_alipay_app.api.errors import ApiError
 from saleor_alipay_app.api.payment_webhooks import register_payment_handlers
 from saleor_alipay_app.api.services import Services
@@ -48,6 +56,7 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
             keys=keys,
             antom=AntomClients(antom_http, keys, call_timeout=settings.antom_call_timeout),
             reporter=SaleorReporter(sessions, saleor, keys),
+            confirm_delay=timedelta(seconds=settings.report_confirm_delay),
         )
         app.state.services = Services(
             settings=settings,
@@ -65,6 +74,7 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
             yield
         finally:
             await sweeper.stop()
+            await payments.reporter.drain()
             await saleor_http.aclose()
             await antom_http.aclose()
             await engine.dispose()
@@ -86,4 +96,6 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
     app.include_router(register.router)
     app.include_router(antom_notifications.router)
     app.include_router(saleor_webhooks.build_router())
+    app.include_router(admin.router)
+    app.include_router(admin_after_payment.router)
     return app

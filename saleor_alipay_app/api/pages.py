@@ -93,10 +93,36 @@ async def privacy() -> HTMLResponse:
     )
 
 
+# The dashboard pages: one HTML shell, a stylesheet and a script (no build step). The script
+# performs App Bridge's handshake and calls the admin API with the dashboard's token.
+DASHBOARD_ASSETS = {"dashboard.js": "text/javascript", "dashboard.css": "text/css"}
+DASHBOARD_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; base-uri 'none'; form-action 'none'"
+)
+
+
 @router.get("/dashboard", include_in_schema=False)
 async def dashboard() -> Response:
-    return _page(
-        "Alipay+ Scan to Bind",
-        "<h1>Alipay+ Scan to Bind</h1><p>Configure Antom credentials per channel with the "
-        "<code>saleor-alipay-app configure</code> command (see the README).</p>",
+    version = html.escape(app_version())
+    return HTMLResponse(
+        "<!doctype html><html lang='en' data-theme='light'><head><meta charset='utf-8'>"
+        "<title>Alipay+ Scan to Bind</title>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<link rel='stylesheet' href='static/dashboard.css?v={version}'>"
+        f"<script defer src='static/dashboard.js?v={version}'></script>"
+        "</head><body><div id='app'></div></body></html>",
+        headers={"Content-Security-Policy": DASHBOARD_CSP, "Cache-Control": "no-cache"},
+    )
+
+
+@router.get("/static/{name}", include_in_schema=False)
+async def dashboard_asset(name: str) -> Response:
+    media_type = DASHBOARD_ASSETS.get(name)
+    if media_type is None:
+        return Response(status_code=404)
+    return FileResponse(
+        STATIC_DIR / name,
+        media_type=media_type + "; charset=utf-8",
+        headers={"Cache-Control": "no-cache"},
     )

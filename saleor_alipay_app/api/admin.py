@@ -1,0 +1,270 @@
+"""The admin API behind the dashboard pages: channels and their Antom configuration, the
+connection test, agreements, payments, refunds, and "inquire now".
+
+Every route authenticates the dashboard's token (`admin_auth`) and works inside the token's
+installation only. Looking and acting on payments needs HANDLE_PAYMENTS; changing (or testing)
+a configuration needs MANAGE_APPS as well. The work itself lives in `operations`, shared with
+the CLI.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from typing import Annotated, Any, TypeVar
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+from saleor_alipay_app import operations
+from saleor_alipay_app.api.admin_auth import HANDLE_PAYMENTS, MANAGE_APPS, StaffUser, require
+from saleor_alipay_app.api.errors import ApiError
+from saleor_alipay_app.api.services import Services, get_services
+from saleor_alipay_app.payments.admin_repository import (
+    AgreementSearch,
+    PaymentSearch,
+    RefundSearch,
+)
+
+router = APIRouter(prefix="/api/admin", tags=["admin"])
+
+Staff = Annotated[StaffUser, Depends(require(HANDLE_PAYMENTS))]
+Admin = Annotated[StaffUser, Depends(require(HANDLE_PAYMENTS, MANAGE_APPS))]
+T = TypeVar("T")
+
+
+async def _run(work: Awaitable[T]) -> T:
+    try:
+        return await work
+    except operations.OperationError as exc:
+        raise ApiError(exc.status, exc.code, exc.message) from None
+
+
+def _parsed(parse: Any, value: str | None, *args: Any) -> Any:
+    try:
+        return parse(value, *args)
+    except operations.OperationError as exc:
+        raise ApiError(exc.status, exc.code, exc.message) from None
+
+
+def _actor(user: StaffUser) -> str:
+    return (user.email or user.user_id or "a staff member") + " in the dashboard"
+
+
+class ConfigBody(BaseModel):
+    """A channel configuration as the page submits it; empty keys keep the stored ones."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+    client_id: str = Field(max_length=128)
+    merchant_private_key: str | None = None
+    antom_public_key: str | None = None
+    merchant_public_key: str | None = None
+    region: str = "asia"
+    base_url: str | None = Field(default=None, max_length=512)
+    sandbox: bool = False
+    wallets: list[str] = Field(default_factory=list, max_length=20)
+
+    def form(self) -> operations.ConfigForm:
+        return operations.ConfigForm(
+            client_id=self.client_id,
+            merchant_private_key=self.merchant_private_key,
+            antom_public_key=self.antom_public_key,
+            merchant_public_key=self.merchant_public_key,
+            region=self.region,
+            base_url=self.base_url,
+            sandbox=self.sandbox,
+            wallets=tuple(self.wallets),
+        )
+
+
+class RevokeBody(BaseModel):
+    reason: str | None = Field(default=None, max_length=200)
+
+
+# -- who is asking ------------------------------------------------------------------------------
+
+
+@router.get("/me")
+async def me(user: Staff) -> dict[str, Any]:
+    return {
+        "email": user.email,
+        "userId": user.user_id,
+        "saleorApiUrl": user.installation.saleor_api_url,
+        "permissions": sorted(user.permissions),
+        "canConfigure": MANAGE_APPS in user.permissions,
+    }
+
+
+# -- channels and configuration ------------------------------------------------------------------
+
+
+@router.get("/channels")
+async def channels(request: Request, user: Staff) -> dict[str, Any]:
+    services = get_services(request)
+    return await _run(
+        operations.list_channels(
+            services.sessions,
+            services.keys,
+            services.saleor,
+            user.installation,
+            services.base_url(request),
+        )
+    )
+
+
+@router.put("/channels/{slug}/configuration")
+async def save_configuration(
+    slug: str, body: ConfigBody, request: Request, user: Admin
+) -> dict[str, Any]:
+    services = get_services(request)
+    return await _run(
+        operations.save_channel_config(
+            services.sessions,
+            services.keys,
+            user.installation_id,
+            slug,
+            body.form(),
+            services.base_url(request),
+        )
+    )
+
+
+@router.post("/channels/{slug}/test-connection")
+async def test_connection(
+    slug: str, body: ConfigBody, request: Request, user: Admin
+) -> dict[str, Any]:
+    services = get_services(request)
+    return await _run(
+        operations.check_connection(
+            services.sessions,
+            services.keys,
+            services.payments.antom.http,
+            user.installation_id,
+            slug,
+            body.form(),
+            call_timeout=min(operations.ANTOM_BUDGET, services.settings.antom_call_timeout * 2),
+        )
+    )
+
+
+# -- agreements --------------------------------------------------------------------------------
+
+
+@router.get("/agreements")
+async def agreements(
+    request: Request,
+    user: Staff,
+    q: str | None = None,
+    email: str | None = None,
+    customer_id: Annotated[str | None, Query(alias="customerId")] = None,
+    wallet: str | None = None,
+    status: str | None = None,
+    channel: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> dict[str, Any]:
+    services = get_services(request)
+    search = AgreementSearch(
+        q=q,
+        email=email,
+        customer_id=customer_id,
+        wallet=wallet,
+        status=_parsed(operations.parse_agreement_status, status),
+        channel=channel,
+        limit=limit,
+        offset=offset,
+    )
+    return await _run(operations.list_agreements(services.sessions, user.installation_id, search))
+
+
+@router.get("/agreements/{agreement_id}")
+async def agreement(agreement_id: str, request: Request, user: Staff) -> dict[str, Any]:
+    services = get_services(request)
+    return await _run(
+        operations.agreement_detail(services.sessions, user.installation_id, agreement_id)
+    )
+
+
+@router.post("/agreements/{agreement_id}/revoke")
+async def revoke(
+    agreement_id: str, request: Request, user: Staff, body: RevokeBody | None = None
+) -> dict[str, Any]:
+    services = get_services(request)
+    actor = _actor(user)
+    if body is not None and body.reason:
+        actor += f": {body.reason}"
+    return await _run(
+        operations.revoke_agreement(
+            services.payments, user.installation_id, agreement_id, actor=actor
+        )
+    )
+
+
+# -- payments and refunds ---------------------------------------------------------------------
+
+
+@router.get("/payments")
+async def payments(
+    request: Request,
+    user: Staff,
+    q: str | None = None,
+    status: str | None = None,
+    wallet: str | None = None,
+    channel: str | None = None,
+    date_from: Annotated[str | None, Query(alias="from")] = None,
+    date_to: Annotated[str | None, Query(alias="to")] = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> dict[str, Any]:
+    """``q``: a paymentRequestId, Antom paymentId or Saleor transaction id; ``from``/``to``:
+    dates (YYYY-MM-DD, ``to`` exclusive) of creation."""
+    services = get_services(request)
+    search = PaymentSearch(
+        q=q,
+        status=_parsed(operations.parse_payment_status, status),
+        wallet=wallet,
+        channel=channel,
+        created_from=_parsed(operations.parse_day, date_from, "from"),
+        created_to=_parsed(operations.parse_day, date_to, "to"),
+        limit=limit,
+        offset=offset,
+    )
+    return await _run(operations.list_payments(services.sessions, user.installation_id, search))
+
+
+@router.get("/payments/{payment_request_id}")
+async def payment(payment_request_id: str, request: Request, user: Staff) -> dict[str, Any]:
+    services = get_services(request)
+    return await _run(
+        operations.payment_detail(
+            services.sessions, services.keys, user.installation_id, payment_request_id
+        )
+    )
+
+
+@router.post("/payments/{payment_request_id}/inquire")
+async def inquire(payment_request_id: str, request: Request, user: Staff) -> dict[str, Any]:
+    services = get_services(request)
+    return await _run(
+        operations.inquire_payment(services.payments, user.installation_id, payment_request_id)
+    )
+
+
+@router.get("/refunds")
+async def refunds(
+    request: Request,
+    user: Staff,
+    q: str | None = None,
+    status: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> dict[str, Any]:
+    services: Services = get_services(request)
+    search = RefundSearch(
+        q=q,
+        status=_parsed(operations.parse_refund_status, status),
+        limit=limit,
+        offset=offset,
+    )
+    return await _run(operations.list_refunds(services.sessions, user.installation_id, search))

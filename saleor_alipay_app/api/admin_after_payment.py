@@ -1,0 +1,270 @@
+"""The admin API of after-payment work: customs declarations and reconciliation results.
+
+Every route authenticates the dashboard's token (`admin_auth`, HANDLE_PAYMENTS) and works
+inside the token's installation only. Bodies are read by hand so that any bad input gets the
+API's error shape (`{"success": false, "error": {"code", "message"}}`, HTTP 400) and nothing
+is sent to Antom.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
+
+from saleor_alipay_app.api.admin_auth import HANDLE_PAYMENTS, StaffUser, require
+from saleor_alipay_app.api.errors import ApiError
+from saleor_alipay_app.api.services import Services, get_services
+from saleor_alipay_app.customs import service as customs
+from saleor_alipay_app.customs.models import DeclarationStatus
+from saleor_alipay_app.reconciliation import service as reconciliation
+from saleor_alipay_app.reconciliation.models import MatchKind
+
+router = APIRouter(prefix="/api/admin", tags=["admin: after payment"])
+
+Staff = Annotated[StaffUser, Depends(require(HANDLE_PAYMENTS))]
+Limit = Annotated[int, Query(ge=1, le=500)]
+Offset = Annotated[int, Query(ge=0)]
+
+
+def _deps(request: Request) -> customs.CustomsDeps:
+    services: Services = get_services(request)
+    return customs.CustomsDeps(
+        sessions=services.sessions, keys=services.keys, antom=services.payments.antom
+    )
+
+
+def _refused(exc: customs.DeclarationError) -> ApiError:
+    return ApiError(exc.status, exc.code, exc.message)
+
+
+async def _body(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        data = json.loads(raw, parse_float=Decimal)
+    except ValueError:
+        raise ApiError(400, "INVALID_JSON", "the request body is not JSON") from None
+    if not isinstance(data, dict):
+        raise ApiError(400, "INVALID_JSON", "the request body must be a JSON object")
+    return data
+
+
+def _text(data: dict[str, Any], key: str, where: str = "") -> str | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ApiError(400, "INVALID_FIELD", f"{where}{key} must be a string")
+    return value
+
+
+def _amount(data: dict[str, Any]) -> str | None:
+    value = data.get("amount")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
+        raise ApiError(400, "INVALID_FIELD", 'amount must be a decimal string such as "60.00"')
+    return str(value)
+
+
+def _flag(data: dict[str, Any], key: str) -> bool:
+    value = data.get(key, False)
+    if value is None:
+        return False
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise ApiError(400, "INVALID_FIELD", f"{key} must be true or false")
+
+
+def _buyer(data: dict[str, Any]) -> customs.BuyerIdentity | None:
+    buyer = data.get("buyer")
+    if buyer is None:
+        return None
+    if not isinstance(buyer, dict):
+        raise ApiError(400, "INVALID_FIELD", "buyer must be an object")
+    return customs.BuyerIdentity(
+        certificate_type=_text(buyer, "certificateType", "buyer.") or "",
+        certificate_no=_text(buyer, "certificateNo", "buyer.") or "",
+        holder_name=_text(buyer, "holderName", "buyer.") or "",
+    )
+
+
+# -- declarations ------------------------------------------------------------------------------
+
+
+@router.get("/declarations")
+async def list_declarations(
+    request: Request,
+    user: Staff,
+    status: str | None = None,
+    payment_request_id: Annotated[str | None, Query(alias="paymentRequestId")] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    wanted: DeclarationStatus | None = None
+    if status:
+        try:
+            wanted = DeclarationStatus(status.strip().upper())
+        except ValueError:
+            names = ", ".join(s.value for s in DeclarationStatus)
+            raise ApiError(400, "INVALID_STATUS", f"status must be one of {names}") from None
+    rows, total = await customs.list_declarations(
+        _deps(request),
+        user.installation_id,
+        status=wanted,
+        payment_request_id=payment_request_id or None,
+        limit=limit,
+        offset=offset,
+    )
+    return {"items": [customs.describe(row) for row in rows], "total": total}
+
+
+@router.get("/declarations/{declaration_id}")
+async def get_declaration(request: Request, user: Staff, declaration_id: int) -> dict[str, Any]:
+    try:
+        return await customs.declaration_detail(
+            _deps(request), user.installation_id, declaration_id
+        )
+    except customs.DeclarationError as exc:
+        raise _refused(exc) from None
+
+
+@router.post("/payments/{payment_request_id}/declarations", status_code=201)
+async def declare(request: Request, user: Staff, payment_request_id: str) -> JSONResponse:
+    data = await _body(request)
+    deps = _deps(request)
+    split = _flag(data, "splitOrder")
+    try:
+        row = await customs.declare(
+            deps,
+            user.installation_id,
+            payment_request_id,
+            customs.DeclarationInput(
+                customs_code=_text(data, "customsCode") or "",
+                merchant_customs_code=_text(data, "merchantCustomsCode") or "",
+                merchant_customs_name=_text(data, "merchantCustomsName") or "",
+                amount=_amount(data) or "",
+                split_order=split,
+                suborder_id=_text(data, "suborderId"),
+                buyer=_buyer(data),
+            ),
+        )
+    except customs.DeclarationError as exc:
+        raise _refused(exc) from None
+    assert row.id is not None
+    detail = await customs.declaration_detail(deps, user.installation_id, row.id)
+    return JSONResponse(status_code=201, content=detail)
+
+
+@router.post("/declarations/{declaration_id}/inquire")
+async def inquire_declaration(request: Request, user: Staff, declaration_id: int) -> dict[str, Any]:
+    deps = _deps(request)
+    try:
+        await customs.declaration_detail(deps, user.installation_id, declaration_id)
+        result = await customs.inquire(deps, user.installation_id, [declaration_id])
+        if result.problems:
+            raise ApiError(502, "INQUIRY_FAILED", "; ".join(result.problems))
+        return await customs.declaration_detail(deps, user.installation_id, declaration_id)
+    except customs.DeclarationError as exc:
+        raise _refused(exc) from None
+
+
+@router.post("/declarations/{declaration_id}/redeclare")
+async def redeclare(request: Request, user: Staff, declaration_id: int) -> dict[str, Any]:
+    data = await _body(request)
+    allowed = {
+        "customsCode",
+        "merchantCustomsCode",
+        "merchantCustomsName",
+        "amount",
+        "suborderId",
+        "buyer",
+    }
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise ApiError(
+            400,
+            "FIELD_NOT_CHANGEABLE",
+            f"{', '.join(unknown)} cannot change in a re-declaration; only customs code, "
+            "merchant customs code and name, amount, suborderId and the buyer's "
+            "certificateNo and holderName can",
+        )
+    buyer = data.get("buyer") or {}
+    if not isinstance(buyer, dict):
+        raise ApiError(400, "INVALID_FIELD", "buyer must be an object")
+    if "certificateType" in buyer:
+        raise ApiError(
+            400,
+            "FIELD_NOT_CHANGEABLE",
+            "buyer.certificateType cannot change in a re-declaration",
+        )
+    deps = _deps(request)
+    try:
+        row = await customs.redeclare(
+            deps,
+            user.installation_id,
+            declaration_id,
+            customs.Redeclaration(
+                customs_code=_text(data, "customsCode"),
+                merchant_customs_code=_text(data, "merchantCustomsCode"),
+                merchant_customs_name=_text(data, "merchantCustomsName"),
+                amount=_amount(data),
+                suborder_id=_text(data, "suborderId"),
+                certificate_no=_text(buyer, "certificateNo", "buyer."),
+                holder_name=_text(buyer, "holderName", "buyer."),
+            ),
+        )
+        assert row.id is not None
+        return await customs.declaration_detail(deps, user.installation_id, row.id)
+    except customs.DeclarationError as exc:
+        raise _refused(exc) from None
+
+
+# -- reconciliation ----------------------------------------------------------------------------
+
+
+@router.get("/reconciliation/days")
+async def reconciliation_days(
+    request: Request, user: Staff, limit: Limit = 60, offset: Offset = 0
+) -> dict[str, Any]:
+    services = get_services(request)
+    days = await reconciliation.list_days(
+        services.sessions, user.installation_id, limit=limit, offset=offset
+    )
+    return {"items": [reconciliation.describe_day(d) for d in days]}
+
+
+@router.get("/reconciliation/days/{day}")
+async def reconciliation_day(
+    request: Request,
+    user: Staff,
+    day: str,
+    kind: str | None = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    try:
+        wanted_day = date.fromisoformat(day)
+    except ValueError:
+        raise ApiError(400, "INVALID_DATE", "the date must be YYYY-MM-DD") from None
+    try:
+        kinds = reconciliation.parse_kinds(kind)
+    except ValueError:
+        names = ", ".join(k.value for k in MatchKind)
+        raise ApiError(400, "INVALID_KIND", f"kind must be MISMATCHED or one of {names}") from None
+    services = get_services(request)
+    detail = await reconciliation.day_detail(
+        services.sessions, user.installation_id, wanted_day, kinds=kinds, limit=limit,
+        offset=offset,
+    )  # fmt: skip
+    if detail is None:
+        raise ApiError(404, "DAY_NOT_FOUND", f"{wanted_day} has not been reconciled")
+    return detail

@@ -1,0 +1,1 @@
+"""Reconciliation against Antom's transaction and settlement reports (API.md §13)."""

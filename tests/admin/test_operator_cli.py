@@ -1,0 +1,156 @@
+"""The operators' commands (`agreements list|revoke`, `payments list|show|inquire`) against a
+running stack: the same operations as the dashboard pages, on the app's database, calling the
+Antom sandbox and reporting to the Saleor double."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import update
+from typer.testing import CliRunner, Result
+
+from saleor_alipay_app.cli import app as cli
+from saleor_alipay_app.db import utcnow
+from saleor_alipay_app.payments.models import Agreement, AgreementStatus, Payment, PaymentStatus
+from saleor_alipay_app.saleor.events import SyncEvent
+from tests.support.saleor_double import SaleorDouble
+from tests.support.stack import (
+    Stack,
+    app_process_env,
+    app_rows,
+    app_services,
+    qr_purchase,
+    sandbox_bindings,
+)
+
+from .conftest import payment_notified
+
+runner = CliRunner()
+
+
+async def run(stack: Stack, *args: str) -> Result:
+    """Run the console script in a thread (it runs its own event loop), on the app's database."""
+    env = app_process_env(stack.settings, sweeper_interval=3600)
+    env["LOG_LEVEL"] = "WARNING"  # the JSON log lines would mix with the output
+    # The command configures logging for its process (this one): restore it afterwards.
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    try:
+        return await asyncio.to_thread(runner.invoke, cli, list(args), env=env)
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+
+
+def ok(result: Result) -> str:
+    assert result.exit_code == 0, (result.exit_code, result.output, result.exception)
+    return result.stdout
+
+
+async def test_agreements_list_and_revoke(stack: Stack) -> None:
+    await qr_purchase(stack, Decimal("50.00"), login="85261234567")
+    [agreement] = await app_rows(stack, Agreement)
+
+    text = ok(await run(stack, "agreements", "list"))
+    lines = text.strip().splitlines()
+    assert lines[-1] == "1 of 1 agreement(s)"
+    assert lines[0].startswith(f"{agreement.public_id}  ACTIVE   AlipayHK 852****4567")
+    assert "shopper@example.com" in lines[0]
+
+    listed = json.loads(ok(await run(stack, "agreements", "list", "--json", "--status", "active")))
+    assert [a["id"] for a in listed["items"]] == [agreement.public_id]
+    assert "accessToken" not in json.dumps(listed)
+    by_email = await run(stack, "agreements", "list", "--email", "nobody@example.com")
+    assert ok(by_email).strip() == "0 of 0 agreement(s)"
+    bad = await run(stack, "agreements", "list", "--status", "GONE")
+    assert bad.exit_code == 2
+    assert "unknown agreement status 'GONE'" in bad.output
+
+    revoked = ok(
+        await run(stack, "agreements", "revoke", agreement.public_id, "--reason", "fraud check")
+    )
+    assert revoked.startswith(f"revoked at Antom: {agreement.public_id}  REVOKED")
+    [row] = await app_rows(stack, Agreement)
+    assert row.status is AgreementStatus.REVOKED
+    assert row.status_reason == "revoked by an operator (CLI): fraud check"
+    [binding] = await sandbox_bindings(stack)
+    assert binding["status"] != "ACTIVE", binding
+
+    again = await run(stack, "agreements", "revoke", agreement.public_id)
+    assert again.exit_code == 1
+    assert f"agreement {agreement.public_id} is already revoked (AGREEMENT_NOT_ACTIVE)" in (
+        again.output
+    )
+
+
+async def test_payments_list_show_and_inquire(stack: Stack) -> None:
+    transaction_id, psp = await qr_purchase(stack, Decimal("123.45"))
+    refund = await stack.call(
+        SyncEvent.TRANSACTION_REFUND_REQUESTED,
+        amount=Decimal("3.45"),
+        transaction={"id": transaction_id},
+    )
+    assert refund["result"] == "REFUND_SUCCESS", refund
+
+    text = ok(await run(stack, "payments", "list", "--status", "SUCCEEDED"))
+    first, summary = text.strip().splitlines()
+    assert first.startswith(f"{psp}  SUCCEEDED        123.45 HKD (refunded 3.45)  AlipayHK  hk-web")
+    assert summary == "1 of 1 payment(s)"
+    assert ok(await run(stack, "payments", "list", "--status", "FAILED")).strip() == (
+        "0 of 0 payment(s)"
+    )
+
+    shown = ok(await run(stack, "payments", "show", psp))
+    assert shown.startswith(f"payment {psp}: SUCCEEDED\n")
+    assert "  amount        123.45 HKD (refunded 3.45)" in shown
+    assert f"  {psp}-r1  SUCCEEDED  3.45 HKD  SUCCESS" in shown
+    history = shown.split("history:\n")[1].split("notifications from Antom:")[0]
+    statuses = [line.split()[3] for line in history.strip().splitlines()]
+    assert statuses[0] == "AWAITING_BINDING"
+    assert "SUCCEEDED" in statuses
+    assert "CHARGE_SUCCESS:DONE" in statuses
+    assert "PAYMENT_RESULT S/SUCCESS" in shown
+    detail = json.loads(ok(await run(stack, "payments", "show", psp, "--json")))
+    assert detail["refundedAmount"] == "3.45"
+
+    await payment_notified(stack)
+    # The app's view shifted: it believes the payment is still processing.
+    async with app_services(stack).sessions() as session:
+        await session.execute(
+            update(Payment)
+            .where(Payment.payment_request_id == psp)  # type: ignore[arg-type]
+            .values(status=PaymentStatus.PROCESSING, next_inquiry_at=utcnow() + timedelta(hours=1))
+        )
+        await session.commit()
+    inquired = ok(await run(stack, "payments", "inquire", psp))
+    assert inquired.splitlines()[0] == "Antom says the payment is now SUCCEEDED (was PROCESSING)"
+    [row] = await app_rows(stack, Payment)
+    assert row.status is PaymentStatus.SUCCEEDED
+
+    missing = await run(stack, "payments", "show", "saa-nope-1")
+    assert missing.exit_code == 1
+    assert "no payment saa-nope-1 (PAYMENT_NOT_FOUND)" in missing.output
+
+
+async def test_several_installations_need_saleor_api_url(stack: Stack) -> None:
+    await qr_purchase(stack)
+    other = SaleorDouble()
+    async with other.serve():
+        response = await other.install(stack.url("/api/register"))
+        assert response.status_code == 200, response.text
+        ambiguous = await run(stack, "payments", "list")
+        assert ambiguous.exit_code == 2
+        assert "several Saleors installed the app" in ambiguous.output
+        theirs: Any = json.loads(
+            ok(await run(stack, "payments", "list", "--json", "--saleor-api-url", other.api_url))
+        )
+        assert theirs == {"items": [], "total": 0}
+        ours = await run(
+            stack, "payments", "list", "--json", "--saleor-api-url", stack.saleor.api_url
+        )
+        assert json.loads(ok(ours))["total"] == 1
