@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 
 from saleor_alipay_app.api import (
@@ -91,6 +92,15 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
     @app.exception_handler(ApiError)
     async def api_error(_request: Request, exc: ApiError) -> Response:
         return exc.response()
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        """Malformed input answers in the same form as every other refusal."""
+        problems = "; ".join(
+            ".".join(str(part) for part in error["loc"] if part != "body") + ": " + error["msg"]
+            for error in exc.errors()[:5]
+        )
+        return ApiError(400, "INVALID_INPUT", f"invalid request: {problems}").response()
 
     app.include_router(pages.router)
     app.include_router(register.router)

@@ -83,14 +83,15 @@ def refund_amount(refund: Refund) -> Decimal:
     return Amount(refund.currency, int(refund.amount_minor)).to_decimal()
 
 
-def refund_response(refund: Refund) -> ActionResponse:
+def refund_response(refund: Refund, *, more_refundable: bool = True) -> ActionResponse:
     match refund.status:
         case RefundStatus.SUCCEEDED:
             return ActionResponse(
                 ActionResult.REFUND_SUCCESS,
                 psp_reference=refund.refund_request_id,
                 amount=refund_amount(refund),
-                actions=REFUNDABLE_ACTIONS,
+                # Once everything is refunded, the dashboard offers no further refund.
+                actions=REFUNDABLE_ACTIONS if more_refundable else [],
             )
         case RefundStatus.FAILED:
             return ActionResponse(
@@ -184,7 +185,7 @@ async def request_refund(
                 message="Another refund of this payment is being created; try again.",
             )
     refund = await send_refund(deps, refund, payment, base_url=base_url, deadline=deadline)
-    return refund_response(refund)
+    return refund_response(refund, more_refundable=amount < left)
 
 
 async def send_refund(
@@ -211,6 +212,10 @@ async def send_refund(
                 deps, refund.refund_request_id, RefundStatus.SUCCEEDED, "SUCCESS",
                 antom_refund_id=response.model.refund_id, delay_report=True,
             )  # fmt: skip
+        case Outcome.FAILURE | Outcome.RETRY_NEW_REQUEST if not response.verified:
+            # An unsigned failure proves nothing on a money call (API.md §8): answer in the
+            # async form and let the signed inquiry (sweeper) decide.
+            return refund
         case Outcome.FAILURE | Outcome.RETRY_NEW_REQUEST:
             return await settle_refund(
                 deps, refund.refund_request_id, RefundStatus.FAILED, response.result_code,

@@ -87,6 +87,7 @@ async def test_full_refund_succeeds_in_the_sync_form(stack: Stack) -> None:
     assert body["pspReference"] == f"{psp}-r1"
     assert Decimal(body["amount"]) == Decimal("123.45")
     assert "message" not in body
+    assert body["actions"] == []  # nothing is left to refund
     assert calls == [("refund", "success")]
     [refund] = await sandbox_refunds(stack, psp)
     assert refund.refund_request_id == f"{psp}-r1"
@@ -244,6 +245,28 @@ async def test_refund_in_process_is_answered_async_then_reported(stack: Stack) -
     [row] = await app_rows(stack, Refund)
     assert row.status is RefundStatus.SUCCEEDED
     assert events_of(stack, transaction_id, "REFUND_FAILURE") == []
+
+
+async def test_an_unsigned_refund_failure_is_not_believed_the_inquiry_decides(
+    stack: Stack,
+) -> None:
+    transaction_id, psp = await qr_purchase(stack, Decimal("100.00"))
+    await stack.scenario("UNSIGNED_ERROR", calls=["refund"])
+
+    body = await ask(stack, action(stack, REFUND, transaction_id, "40.00"))
+
+    # Anyone on the way could have sent that F: accepted, pending, and the signed inquiries
+    # find no such refund at Antom (nothing was done), so it failed.
+    assert body == {"pspReference": f"{psp}-r1"}
+    await stack.wait_for(
+        lambda: bool(events_of(stack, transaction_id, "REFUND_FAILURE")),
+        timeout=45,
+        what="REFUND_FAILURE reported once Antom's inquiries found no refund",
+    )
+    assert await sandbox_refunds(stack, psp) == []
+    [row] = await app_rows(stack, Refund)
+    assert row.status is RefundStatus.FAILED
+    assert events_of(stack, transaction_id, "REFUND_SUCCESS") == []
 
 
 async def test_refund_refused_for_merchant_balance_then_retried_with_a_new_request(
