@@ -237,30 +237,60 @@ class PaymentsRepository:
                 )
         return moved == 1
 
-    async def claim_due_payments(
-        self, now: datetime, lease_until: datetime, limit: int
+    # -- claiming due work (the sweeper) ---------------------------------------------------------
+
+    async def _claim_due(
+        self,
+        model: type[Payment] | type[Refund] | type[SaleorReport],
+        status: str,
+        due_column: str,
+        now: datetime,
+        lease_until: datetime,
+        limit: int,
     ) -> list[int]:
-        """Claim payments whose inquiry is due: safe with any number of processes."""
+        """Claim rows in ``status`` whose ``due_column`` has passed, and lease them by moving
+        it to ``lease_until``: safe with any number of processes (rows another transaction
+        holds are skipped on PostgreSQL; SQLite serialises writers)."""
+        due = getattr(model, due_column)
         query = (
-            select(col(Payment.id))
-            .where(
-                col(Payment.status) == PaymentStatus.PROCESSING,
-                col(Payment.next_inquiry_at) <= now,
-            )
-            .order_by(col(Payment.next_inquiry_at))
+            select(col(model.id))
+            .where(col(model.status) == status, col(due) <= now)
+            .order_by(col(due))
             .limit(limit)
         )
         if self._locks_rows:
             query = query.with_for_update(skip_locked=True)
-        ids = list((await self.session.execute(query)).scalars())
+        ids = [i for i in (await self.session.execute(query)).scalars() if i is not None]
         if ids:
             await self.session.execute(
-                update(Payment)
-                .where(col(Payment.id).in_(ids))
-                .values(next_inquiry_at=lease_until)
+                update(model)
+                .where(col(model.id).in_(ids))
+                .values({due_column: lease_until})
                 .execution_options(synchronize_session=False)
             )
-        return [i for i in ids if i is not None]
+        return ids
+
+    async def claim_due_payments(
+        self, now: datetime, lease_until: datetime, limit: int
+    ) -> list[int]:
+        """Payments whose outcome is unknown and whose next inquiry is due."""
+        return await self._claim_due(
+            Payment, PaymentStatus.PROCESSING, "next_inquiry_at", now, lease_until, limit
+        )
+
+    async def claim_due_refunds(
+        self, now: datetime, lease_until: datetime, limit: int
+    ) -> list[int]:
+        return await self._claim_due(
+            Refund, RefundStatus.PROCESSING, "next_inquiry_at", now, lease_until, limit
+        )
+
+    async def claim_due_reports(
+        self, now: datetime, lease_until: datetime, limit: int
+    ) -> list[int]:
+        return await self._claim_due(
+            SaleorReport, ReportStatus.PENDING, "next_attempt_at", now, lease_until, limit
+        )
 
     # -- refunds ------------------------------------------------------------------------------
 
@@ -287,30 +317,6 @@ class PaymentsRepository:
             select(func.count()).select_from(Refund).where(col(Refund.payment_id) == payment_id)
         )
         return int(result.scalar_one())
-
-    async def claim_due_refunds(
-        self, now: datetime, lease_until: datetime, limit: int
-    ) -> list[int]:
-        query = (
-            select(col(Refund.id))
-            .where(
-                col(Refund.status) == RefundStatus.PROCESSING,
-                col(Refund.next_inquiry_at) <= now,
-            )
-            .order_by(col(Refund.next_inquiry_at))
-            .limit(limit)
-        )
-        if self._locks_rows:
-            query = query.with_for_update(skip_locked=True)
-        ids = list((await self.session.execute(query)).scalars())
-        if ids:
-            await self.session.execute(
-                update(Refund)
-                .where(col(Refund.id).in_(ids))
-                .values(next_inquiry_at=lease_until)
-                .execution_options(synchronize_session=False)
-            )
-        return [i for i in ids if i is not None]
 
     async def refund(self, refund_id: int) -> Refund | None:
         return await self.session.get(Refund, refund_id)
@@ -349,30 +355,6 @@ class PaymentsRepository:
             select(SaleorReport).where(col(SaleorReport.report_key).in_(list(keys)))
         )
         return list(result.scalars())
-
-    async def claim_due_reports(
-        self, now: datetime, lease_until: datetime, limit: int
-    ) -> list[int]:
-        query = (
-            select(col(SaleorReport.id))
-            .where(
-                col(SaleorReport.status) == ReportStatus.PENDING,
-                col(SaleorReport.next_attempt_at) <= now,
-            )
-            .order_by(col(SaleorReport.id))
-            .limit(limit)
-        )
-        if self._locks_rows:
-            query = query.with_for_update(skip_locked=True)
-        ids = list((await self.session.execute(query)).scalars())
-        if ids:
-            await self.session.execute(
-                update(SaleorReport)
-                .where(col(SaleorReport.id).in_(ids))
-                .values(next_attempt_at=lease_until)
-                .execution_options(synchronize_session=False)
-            )
-        return [i for i in ids if i is not None]
 
     async def report(self, report_id: int) -> SaleorReport | None:
         return await self.session.get(SaleorReport, report_id)
