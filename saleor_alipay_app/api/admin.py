@@ -17,7 +17,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from saleor_alipay_app import operations
-from saleor_alipay_app.api.admin_auth import HANDLE_PAYMENTS, MANAGE_APPS, StaffUser, require
+from saleor_alipay_app.api.admin_auth import (
+    HANDLE_PAYMENTS,
+    MANAGE_APPS,
+    AuthenticatedRoute,
+    StaffUser,
+    require,
+)
 from saleor_alipay_app.api.errors import ApiError
 from saleor_alipay_app.api.services import Services, get_services
 from saleor_alipay_app.payments.admin_repository import (
@@ -26,7 +32,7 @@ from saleor_alipay_app.payments.admin_repository import (
     RefundSearch,
 )
 
-router = APIRouter(prefix="/api/admin", tags=["admin"])
+router = APIRouter(prefix="/api/admin", tags=["admin"], route_class=AuthenticatedRoute)
 
 Staff = Annotated[StaffUser, Depends(require(HANDLE_PAYMENTS))]
 Admin = Annotated[StaffUser, Depends(require(HANDLE_PAYMENTS, MANAGE_APPS))]

@@ -16,7 +16,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
-from saleor_alipay_app.api.admin_auth import HANDLE_PAYMENTS, StaffUser, require
+from saleor_alipay_app.api.admin_auth import (
+    HANDLE_PAYMENTS,
+    AuthenticatedRoute,
+    StaffUser,
+    require,
+)
 from saleor_alipay_app.api.errors import ApiError
 from saleor_alipay_app.api.services import Services, get_services
 from saleor_alipay_app.customs import service as customs
@@ -24,7 +29,9 @@ from saleor_alipay_app.customs.models import DeclarationStatus
 from saleor_alipay_app.reconciliation import service as reconciliation
 from saleor_alipay_app.reconciliation.models import MatchKind
 
-router = APIRouter(prefix="/api/admin", tags=["admin: after payment"])
+router = APIRouter(
+    prefix="/api/admin", tags=["admin: after payment"], route_class=AuthenticatedRoute
+)
 
 Staff = Annotated[StaffUser, Depends(require(HANDLE_PAYMENTS))]
 Limit = Annotated[int, Query(ge=1, le=500)]

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
 import jwt
 from fastapi import Request
+from fastapi.responses import Response
+from fastapi.routing import APIRoute
 from jwt.algorithms import RSAAlgorithm
 
 from saleor_alipay_app.api.errors import ApiError
@@ -129,11 +131,25 @@ async def authenticate_staff(request: Request) -> StaffUser:
     )
 
 
+class AuthenticatedRoute(APIRoute):
+    """Admin routes authenticate the caller before FastAPI reads or parses the request body."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def authenticated(request: Request) -> Response:
+            request.state.staff = await authenticate_staff(request)
+            return await handler(request)
+
+        return authenticated
+
+
 def require(*permissions: str) -> Callable[[Request], Awaitable[StaffUser]]:
     """A FastAPI dependency: an authenticated staff user holding every one of ``permissions``."""
 
     async def dependency(request: Request) -> StaffUser:
-        user = await authenticate_staff(request)
+        staff = getattr(request.state, "staff", None)
+        user = staff if isinstance(staff, StaffUser) else await authenticate_staff(request)
         missing = [p for p in permissions if p not in user.permissions]
         if missing:
             raise ApiError(

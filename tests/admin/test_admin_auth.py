@@ -178,3 +178,14 @@ async def test_another_installation_sees_none_of_this_installations_data(stack: 
     [row] = await app_rows(stack, Agreement)
     assert row.status is AgreementStatus.ACTIVE
     assert (await admin(stack, "GET", f"/payments/{psp}"))["transactionId"] == transaction_id
+
+
+async def test_requests_are_authenticated_before_their_body_is_read(stack: Stack) -> None:
+    """A forged caller sending a malformed body learns only that it is not authenticated."""
+    url = stack.url("/api/admin/channels/hk-web/configuration")
+    for headers in (bearer(stack, forged(stack)), {"Saleor-Api-Url": stack.saleor.api_url}):
+        response = await stack.http.put(
+            url, content=b"{not json", headers={**headers, "Content-Type": "application/json"}
+        )
+        assert response.status_code == 401, response.text
+        assert response.json()["success"] is False
