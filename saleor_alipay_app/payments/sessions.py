@@ -308,6 +308,10 @@ async def initialize_session(
         ):
             # The first delivery is still asking Antom for the QR code: answer with it too.
             return await _await_binding(deps, ctx, payment_id, deadline)
+        elif payment.status is PaymentStatus.AWAITING_BINDING:
+            # Where the binding stands now, exactly as a poll would see it: a fresh QR code
+            # once the old one expired, the charge once the wallet is bound.
+            return await process_session(deps, ctx, payload)
         return await response_for(deps, ctx, payment, polling=False)
 
     data = payload.data if isinstance(payload.data, dict) else {}

@@ -393,6 +393,20 @@ async def test_process_session_shows_the_qr_until_approved_and_renews_it(stack: 
     assert row.amount == Decimal("42.00")
 
 
+async def test_a_repeated_initialize_after_the_qr_expired_gets_a_fresh_one(stack: Stack) -> None:
+    payload, body = await stack.start_qr_payment(Decimal("18.00"))
+    first_qr = body["data"]
+    await expire_binding(stack, first_qr["bindingId"])
+
+    again = await stack.deliver(INIT, payload)
+
+    renewed = again.json()
+    assert renewed["result"] == "CHARGE_ACTION_REQUIRED"
+    assert renewed["pspReference"] == body["pspReference"]
+    assert renewed["data"]["bindingId"] != first_qr["bindingId"]
+    assert len(await payments_of(stack, payload["transaction"]["id"])) == 1
+
+
 async def test_process_session_after_a_decline_in_the_wallet(stack: Stack) -> None:
     payload, body = await stack.start_qr_payment(Decimal("42.00"))
     transaction_id = payload["transaction"]["id"]
