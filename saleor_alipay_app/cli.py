@@ -10,9 +10,10 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from saleor_alipay_app import after_payment_cli, operator_cli
+from saleor_alipay_app.admin import cli as operator_cli
 from saleor_alipay_app.config import ConfigError, Settings, load_settings
 from saleor_alipay_app.crypto import KEY_FILE_NAME, CryptoError, generate_key
+from saleor_alipay_app.customs import cli as after_payment_cli
 from saleor_alipay_app.logs import configure_logging
 
 app = typer.Typer(
@@ -180,7 +181,7 @@ def configure(
     """Set Antom credentials for a Saleor channel (or list them with --show)."""
     import json
 
-    from saleor_alipay_app.configure import ConfigureError, configure_channels, show_configs
+    from saleor_alipay_app.channels.cli import ConfigureError, configure_channels, show_configs
 
     settings = _settings()
     from saleor_alipay_app.db import migrate as run_migrate
@@ -220,12 +221,12 @@ def configure(
         typer.echo(line)
 
 
-# Customs declarations and reconciliation (saleor_alipay_app/after_payment_cli.py).
+# Customs declarations and reconciliation (saleor_alipay_app/customs/cli.py).
 app.command("declare")(after_payment_cli.declare)
 app.add_typer(after_payment_cli.declarations_app, name="declarations")
 app.command("reconcile")(after_payment_cli.reconcile)
 
-# Agreements and payments for operators (saleor_alipay_app/operator_cli.py).
+# Agreements and payments for operators (saleor_alipay_app/admin/cli.py).
 app.add_typer(operator_cli.agreements_app, name="agreements")
 app.add_typer(operator_cli.payments_app, name="payments")
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from sqlmodel import SQLModel
 
+from saleor_alipay_app.agreements.service import ACCESS_TOKEN_PURPOSE, REFRESH_TOKEN_PURPOSE
+from saleor_alipay_app.channels.service import PRIVATE_KEY_PURPOSE
 from saleor_alipay_app.customs.models import (
     CERTIFICATE_NO_PURPOSE,
     HOLDER_NAME_PURPOSE,
     Declaration,
 )
-from saleor_alipay_app.payments.agreements import ACCESS_TOKEN_PURPOSE, REFRESH_TOKEN_PURPOSE
-from saleor_alipay_app.payments.configs import PRIVATE_KEY_PURPOSE
+from saleor_alipay_app.installations.repository import TOKEN_PURPOSE, Installation
 from saleor_alipay_app.payments.models import (
     Agreement,
     BindingSession,
@@ -28,7 +29,6 @@ from saleor_alipay_app.reconciliation.models import (
     ReconciliationRow,
     ReconciliationSummary,
 )
-from saleor_alipay_app.saleor.installations import TOKEN_PURPOSE, Installation
 
 metadata = SQLModel.metadata
 

@@ -11,25 +11,23 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 
-from saleor_alipay_app.api import (
-    admin,
-    admin_after_payment,
-    antom_notifications,
-    pages,
-    register,
-    saleor_webhooks,
-)
-from saleor_alipay_app.api.errors import ApiError
-from saleor_alipay_app.api.payment_webhooks import register_payment_handlers
-from saleor_alipay_app.api.services import Services
+from saleor_alipay_app.admin import after_payment as admin_after_payment
+from saleor_alipay_app.admin import endpoints as admin
+from saleor_alipay_app.admin import pages
+from saleor_alipay_app.channels.service import AntomClients
+from saleor_alipay_app.composition import Services
 from saleor_alipay_app.config import Settings, get_settings, warn_development_defaults
 from saleor_alipay_app.crypto import load_key_ring
 from saleor_alipay_app.db import create_engine, migrate_async, session_factory
+from saleor_alipay_app.errors import ApiError
 from saleor_alipay_app.http import make_http_client
-from saleor_alipay_app.payments.charges import PaymentDeps
-from saleor_alipay_app.payments.configs import AntomClients
+from saleor_alipay_app.installations import endpoints as register
+from saleor_alipay_app.installations import webhooks as saleor_webhooks
+from saleor_alipay_app.payments import endpoints as antom_notifications
 from saleor_alipay_app.payments.reporting import SaleorReporter
+from saleor_alipay_app.payments.service import PaymentDeps
 from saleor_alipay_app.payments.sweeper import Sweeper
+from saleor_alipay_app.payments.webhooks.routes import register_payment_handlers
 from saleor_alipay_app.saleor.client import SaleorClient
 from saleor_alipay_app.saleor.manifest import app_version
 

@@ -24,9 +24,9 @@ from saleor_alipay_app.db import (
     session_factory,
     transaction,
 )
+from saleor_alipay_app.installations.repository import InstallationRepository
 from saleor_alipay_app.maintenance import rotate_key
 from saleor_alipay_app.models import metadata
-from saleor_alipay_app.saleor.installations import InstallationRepository
 
 
 def _head() -> str:

@@ -42,6 +42,7 @@ from saleor_alipay_app.antom.models import (
 from saleor_alipay_app.antom.money import Amount, AmountError
 from saleor_alipay_app.antom.results import Outcome, merchant_message
 from saleor_alipay_app.antom.wallets import Wallet
+from saleor_alipay_app.channels.service import AntomClients
 from saleor_alipay_app.crypto import KeyRing
 from saleor_alipay_app.customs.models import (
     CERTIFICATE_NO_PURPOSE,
@@ -51,7 +52,6 @@ from saleor_alipay_app.customs.models import (
 )
 from saleor_alipay_app.customs.repository import CustomsRepository
 from saleor_alipay_app.db import transaction, utcnow
-from saleor_alipay_app.payments.configs import AntomClients
 from saleor_alipay_app.payments.models import History, PaymentStatus
 
 log = logging.getLogger(__name__)

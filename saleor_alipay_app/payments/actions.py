@@ -13,15 +13,25 @@ import logging
 from datetime import timedelta
 from decimal import Decimal
 
+from saleor_alipay_app.agreements.service import usable
 from saleor_alipay_app.antom.client import AntomUnavailable
 from saleor_alipay_app.antom.models import InquiryRefundRequest, RefundRequest
 from saleor_alipay_app.antom.models import RefundStatus as AntomRefundStatus
 from saleor_alipay_app.antom.money import Amount, AmountError
 from saleor_alipay_app.antom.results import Outcome, merchant_message, shopper_message
 from saleor_alipay_app.antom.wallets import Wallet, WalletLimitError, check_refund
+from saleor_alipay_app.channels.service import notification_path
 from saleor_alipay_app.db import transaction, utcnow
-from saleor_alipay_app.payments.agreements import usable
-from saleor_alipay_app.payments.charges import (
+from saleor_alipay_app.payments.models import (
+    HistorySubject,
+    Payment,
+    PaymentStatus,
+    Refund,
+    RefundStatus,
+)
+from saleor_alipay_app.payments.reporting import enqueue_report, report_key
+from saleor_alipay_app.payments.repository import PaymentsRepository
+from saleor_alipay_app.payments.service import (
     REFUNDABLE_ACTIONS,
     PaymentDeps,
     amount_of,
@@ -32,16 +42,6 @@ from saleor_alipay_app.payments.charges import (
     send_pay,
     settle,
 )
-from saleor_alipay_app.payments.configs import notification_path
-from saleor_alipay_app.payments.models import (
-    HistorySubject,
-    Payment,
-    PaymentStatus,
-    Refund,
-    RefundStatus,
-)
-from saleor_alipay_app.payments.reporting import enqueue_report, report_key
-from saleor_alipay_app.payments.repository import PaymentsRepository
 from saleor_alipay_app.saleor.payloads import TransactionActionRequest
 from saleor_alipay_app.saleor.responses import ActionResponse, ActionResult
 

@@ -11,6 +11,7 @@ import hashlib
 import logging
 from dataclasses import dataclass
 
+from saleor_alipay_app.agreements.binding import handle_authorization
 from saleor_alipay_app.antom.models import (
     AuthorizationNotifyType,
     NotifyAuthorization,
@@ -21,8 +22,6 @@ from saleor_alipay_app.antom.models import (
 from saleor_alipay_app.antom.models import RefundStatus as AntomRefundStatus
 from saleor_alipay_app.db import transaction, utcnow
 from saleor_alipay_app.payments.actions import refund_report_key, settle_refund
-from saleor_alipay_app.payments.binding import handle_authorization
-from saleor_alipay_app.payments.charges import PaymentDeps, amount_of, final_report_key, settle
 from saleor_alipay_app.payments.errors import PaymentError
 from saleor_alipay_app.payments.models import (
     BindingPurpose,
@@ -33,6 +32,7 @@ from saleor_alipay_app.payments.models import (
     RefundStatus,
 )
 from saleor_alipay_app.payments.repository import PaymentsRepository
+from saleor_alipay_app.payments.service import PaymentDeps, amount_of, final_report_key, settle
 
 log = logging.getLogger(__name__)
 

@@ -20,10 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from saleor_alipay_app.crypto import KeyRing
 from saleor_alipay_app.db import transaction, utcnow
+from saleor_alipay_app.installations.repository import InstallationRepository
 from saleor_alipay_app.payments.models import HistorySubject, ReportStatus, SaleorReport
 from saleor_alipay_app.payments.repository import PaymentsRepository
 from saleor_alipay_app.saleor.client import SaleorClient, SaleorError, SaleorUnavailable
-from saleor_alipay_app.saleor.installations import InstallationRepository
 
 log = logging.getLogger(__name__)
 

@@ -14,13 +14,14 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from saleor_alipay_app.antom.client import AntomUnavailable
-from saleor_alipay_app.antom.models import RevokeRequest
-from saleor_alipay_app.antom.money import Amount, AmountError
-from saleor_alipay_app.antom.results import Outcome
-from saleor_alipay_app.antom.wallets import CAPABILITIES, Wallet, WalletLimitError, check_payment
-from saleor_alipay_app.db import transaction, utcnow
-from saleor_alipay_app.payments.agreements import (
+from saleor_alipay_app.agreements.binding import (
+    BindingRequest,
+    binding_data,
+    complete_binding,
+    refresh_binding,
+    start_binding,
+)
+from saleor_alipay_app.agreements.service import (
     ACCESS_TOKEN_PURPOSE,
     STORED_METHOD_TYPE,
     display_name,
@@ -28,25 +29,12 @@ from saleor_alipay_app.payments.agreements import (
     usable,
     wallet_name,
 )
-from saleor_alipay_app.payments.binding import (
-    BindingRequest,
-    binding_data,
-    complete_binding,
-    refresh_binding,
-    start_binding,
-)
-from saleor_alipay_app.payments.charges import (
-    REFUNDABLE_ACTIONS,
-    PaymentDeps,
-    create_payment,
-    deadline_in,
-    failure_message,
-    inquire_until,
-    major_amount,
-    send_pay,
-    settle,
-    wait_for_outcome,
-)
+from saleor_alipay_app.antom.client import AntomUnavailable
+from saleor_alipay_app.antom.models import RevokeRequest
+from saleor_alipay_app.antom.money import Amount, AmountError
+from saleor_alipay_app.antom.results import Outcome
+from saleor_alipay_app.antom.wallets import CAPABILITIES, Wallet, WalletLimitError, check_payment
+from saleor_alipay_app.db import transaction, utcnow
 from saleor_alipay_app.payments.errors import NotConfigured, PaymentError
 from saleor_alipay_app.payments.models import (
     Agreement,
@@ -59,6 +47,18 @@ from saleor_alipay_app.payments.models import (
     PaymentStatus,
 )
 from saleor_alipay_app.payments.repository import PaymentsRepository
+from saleor_alipay_app.payments.service import (
+    REFUNDABLE_ACTIONS,
+    PaymentDeps,
+    create_payment,
+    deadline_in,
+    failure_message,
+    inquire_until,
+    major_amount,
+    send_pay,
+    settle,
+    wait_for_outcome,
+)
 from saleor_alipay_app.saleor.payloads import (
     PaymentGatewayInitializeSession,
     TransactionSession,

@@ -17,26 +17,19 @@ from datetime import timedelta
 from sqlalchemy import or_, select
 from sqlmodel import col
 
-from saleor_alipay_app.antom.client import AntomUnavailable
-from saleor_alipay_app.antom.models import ApplyTokenRequest
-from saleor_alipay_app.antom.results import Outcome
-from saleor_alipay_app.db import transaction, utcnow
-from saleor_alipay_app.payments.actions import inquire_refund
-from saleor_alipay_app.payments.agreements import (
+from saleor_alipay_app.agreements.binding import BINDING_LIFETIME
+from saleor_alipay_app.agreements.service import (
     ACCESS_TOKEN_PURPOSE,
     REFRESH_MARGIN,
     REFRESH_TOKEN_PURPOSE,
     end_agreement,
     token_sha256,
 )
-from saleor_alipay_app.payments.binding import BINDING_LIFETIME
-from saleor_alipay_app.payments.charges import (
-    INQUIRY_BACKOFF,
-    PaymentDeps,
-    cancel_at_antom,
-    deadline_in,
-    inquire_once,
-)
+from saleor_alipay_app.antom.client import AntomUnavailable
+from saleor_alipay_app.antom.models import ApplyTokenRequest
+from saleor_alipay_app.antom.results import Outcome
+from saleor_alipay_app.db import transaction, utcnow
+from saleor_alipay_app.payments.actions import inquire_refund
 from saleor_alipay_app.payments.models import (
     Agreement,
     AgreementStatus,
@@ -45,6 +38,13 @@ from saleor_alipay_app.payments.models import (
     RefundStatus,
 )
 from saleor_alipay_app.payments.repository import PaymentsRepository
+from saleor_alipay_app.payments.service import (
+    INQUIRY_BACKOFF,
+    PaymentDeps,
+    cancel_at_antom,
+    deadline_in,
+    inquire_once,
+)
 from saleor_alipay_app.payments.sessions import revoke_agreement
 
 log = logging.getLogger(__name__)

@@ -450,8 +450,8 @@ async def test_after_payment_pages_declare_and_reconcile(
 
 async def import_todays_report(stack: Stack) -> date:
     """Fetch today's (UTC+8) transactionItems report from the sandbox and reconcile the day."""
+    from saleor_alipay_app.installations.repository import InstallationRepository
     from saleor_alipay_app.reconciliation import service as reconciliation
-    from saleor_alipay_app.saleor.installations import InstallationRepository
 
     day = datetime.now(timezone(timedelta(hours=8))).date()
     stamp = day.strftime("%Y%m%d")

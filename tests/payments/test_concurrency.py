@@ -27,7 +27,6 @@ from sqlmodel import col, select
 from saleor_alipay_app.antom.money import Amount
 from saleor_alipay_app.config import Settings
 from saleor_alipay_app.db import transaction, utcnow
-from saleor_alipay_app.payments.charges import payment_request_id
 from saleor_alipay_app.payments.models import (
     Agreement,
     BindingSession,
@@ -37,6 +36,7 @@ from saleor_alipay_app.payments.models import (
     ReportStatus,
     SaleorReport,
 )
+from saleor_alipay_app.payments.service import payment_request_id
 from saleor_alipay_app.saleor.events import SyncEvent
 from tests.conftest import POSTGRES
 from tests.support.stack import (

@@ -15,13 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from saleor_alipay_app.config import Settings
 from saleor_alipay_app.crypto import KeyRing
 from saleor_alipay_app.db import create_engine, migrate_async, session_factory, transaction
+from saleor_alipay_app.installations.repository import InstallationRepository
 from saleor_alipay_app.reconciliation.models import (
     ReconciliationDay,
     ReconciliationFile,
     ReconciliationRow,
     ReconciliationSummary,
 )
-from saleor_alipay_app.saleor.installations import InstallationRepository
 from saleor_alipay_app.sandbox.reports import (
     SETTLEMENT_ITEM_COLUMNS,
     SETTLEMENT_SUMMARY_COLUMNS,

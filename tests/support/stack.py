@@ -24,8 +24,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from saleor_alipay_app.antom.keys import generate_private_key, private_key_pem, public_key_pem
+from saleor_alipay_app.channels.cli import configure_channels
 from saleor_alipay_app.config import Settings
-from saleor_alipay_app.configure import configure_channels
 from saleor_alipay_app.db import create_engine, session_factory
 from saleor_alipay_app.saleor.events import SyncEvent
 from saleor_alipay_app.sandbox import MerchantConfig, SandboxConfig, create_sandbox_app
@@ -398,7 +398,7 @@ async def post_antom_notification(
     import json
 
     from saleor_alipay_app.antom.signing import now_request_time, sign, signature_header
-    from saleor_alipay_app.payments.configs import notification_path
+    from saleor_alipay_app.channels.service import notification_path
 
     if path is None:
         path = notification_path(await channel_config(stack), kind)

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
-from saleor_alipay_app.config import Settings
-from saleor_alipay_app.crypto import load_key_ring
-from saleor_alipay_app.db import create_engine, session_factory, transaction
-from saleor_alipay_app.payments.configs import (
+from saleor_alipay_app.channels.service import (
     ChannelConfigInput,
     describe,
     notification_path,
     save_config,
     validate,
 )
+from saleor_alipay_app.config import Settings
+from saleor_alipay_app.crypto import load_key_ring
+from saleor_alipay_app.db import create_engine, session_factory, transaction
+from saleor_alipay_app.installations.repository import Installation, InstallationRepository
 from saleor_alipay_app.payments.errors import ConfigurationError
 from saleor_alipay_app.payments.repository import PaymentsRepository
-from saleor_alipay_app.saleor.installations import Installation, InstallationRepository
 
 
 class ConfigureError(Exception):

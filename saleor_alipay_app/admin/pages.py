@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from sqlalchemy.exc import SQLAlchemyError
 
-from saleor_alipay_app.api.services import get_services
+from saleor_alipay_app.composition import get_services
 from saleor_alipay_app.db import ping
 from saleor_alipay_app.saleor.manifest import app_version, build_manifest, static_manifest
 

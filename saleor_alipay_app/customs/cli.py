@@ -17,17 +17,17 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from saleor_alipay_app.channels.service import AntomClients
 from saleor_alipay_app.config import ConfigError, Settings, load_settings
 from saleor_alipay_app.crypto import CryptoError, load_key_ring
 from saleor_alipay_app.customs import service as customs
 from saleor_alipay_app.customs.models import DeclarationStatus
 from saleor_alipay_app.db import create_engine, session_factory
 from saleor_alipay_app.http import make_http_client
+from saleor_alipay_app.installations.repository import InstallationRepository
 from saleor_alipay_app.logs import configure_logging
-from saleor_alipay_app.payments.configs import AntomClients
 from saleor_alipay_app.reconciliation import service as reconciliation
 from saleor_alipay_app.reconciliation.models import MISMATCH_KINDS, MatchKind
-from saleor_alipay_app.saleor.installations import InstallationRepository
 
 SaleorApiUrl = Annotated[
     str | None,

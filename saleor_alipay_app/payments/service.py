@@ -24,6 +24,7 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from saleor_alipay_app.agreements.service import ACCESS_TOKEN_PURPOSE, end_agreement
 from saleor_alipay_app.antom.client import AntomUnavailable
 from saleor_alipay_app.antom.models import (
     CancelRequest,
@@ -36,10 +37,9 @@ from saleor_alipay_app.antom.models import (
 from saleor_alipay_app.antom.models import PaymentStatus as AntomPaymentStatus
 from saleor_alipay_app.antom.money import Amount
 from saleor_alipay_app.antom.results import Outcome, shopper_message
+from saleor_alipay_app.channels.service import AntomClients, notification_path
 from saleor_alipay_app.crypto import KeyRing
 from saleor_alipay_app.db import transaction, utcnow
-from saleor_alipay_app.payments.agreements import ACCESS_TOKEN_PURPOSE, end_agreement
-from saleor_alipay_app.payments.configs import AntomClients, notification_path
 from saleor_alipay_app.payments.models import (
     Agreement,
     AgreementStatus,

@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from saleor_alipay_app.agreements.service import wallet_name
 from saleor_alipay_app.antom.client import AntomClient, AntomUnavailable, UnavailableReason
 from saleor_alipay_app.antom.keys import (
     KeyFormatError,
@@ -34,26 +35,25 @@ from saleor_alipay_app.antom.models import InquiryPaymentRequest
 from saleor_alipay_app.antom.money import AmountError, minor_digits
 from saleor_alipay_app.antom.results import Call, merchant_message
 from saleor_alipay_app.antom.wallets import CAPABILITIES
-from saleor_alipay_app.config import Settings
-from saleor_alipay_app.crypto import CryptoError, KeyRing, load_key_ring
-from saleor_alipay_app.db import create_engine, session_factory, transaction
-from saleor_alipay_app.http import make_http_client
-from saleor_alipay_app.payments.actions import inquire_refund
-from saleor_alipay_app.payments.admin_repository import (
-    AdminRepository,
-    AgreementSearch,
-    PaymentSearch,
-    RefundSearch,
-)
-from saleor_alipay_app.payments.agreements import wallet_name
-from saleor_alipay_app.payments.charges import PaymentDeps, deadline_in, inquire_once
-from saleor_alipay_app.payments.configs import (
+from saleor_alipay_app.channels.service import (
     PRIVATE_KEY_PURPOSE,
     AntomClients,
     ChannelConfigInput,
     describe,
     save_config,
     validate,
+)
+from saleor_alipay_app.config import Settings
+from saleor_alipay_app.crypto import CryptoError, KeyRing, load_key_ring
+from saleor_alipay_app.db import create_engine, session_factory, transaction
+from saleor_alipay_app.http import make_http_client
+from saleor_alipay_app.installations.repository import Installation, InstallationRepository
+from saleor_alipay_app.payments.actions import inquire_refund
+from saleor_alipay_app.payments.admin_repository import (
+    AdminRepository,
+    AgreementSearch,
+    PaymentSearch,
+    RefundSearch,
 )
 from saleor_alipay_app.payments.errors import ConfigurationError
 from saleor_alipay_app.payments.models import (
@@ -73,9 +73,9 @@ from saleor_alipay_app.payments.models import (
 from saleor_alipay_app.payments.notifications import NOTIFICATION_BODY_PURPOSE
 from saleor_alipay_app.payments.reporting import SaleorReporter
 from saleor_alipay_app.payments.repository import PaymentsRepository
+from saleor_alipay_app.payments.service import PaymentDeps, deadline_in, inquire_once
 from saleor_alipay_app.payments.sessions import revoke_agreement as revoke_at_antom
 from saleor_alipay_app.saleor.client import SaleorClient, SaleorError
-from saleor_alipay_app.saleor.installations import Installation, InstallationRepository
 
 log = logging.getLogger(__name__)
 

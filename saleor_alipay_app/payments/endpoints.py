@@ -14,7 +14,6 @@ import logging
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from saleor_alipay_app.antom.client import verify_notification
 from saleor_alipay_app.antom.models import (
     NOTIFICATION_ACK_BODY,
     NotifyAuthorization,
@@ -22,12 +21,12 @@ from saleor_alipay_app.antom.models import (
     NotifyRefund,
     parse_notification,
 )
-from saleor_alipay_app.antom.signing import SignatureError
-from saleor_alipay_app.api.services import get_services
+from saleor_alipay_app.antom.signing import SignatureError, verify_notification
+from saleor_alipay_app.composition import get_services
 from saleor_alipay_app.payments import notifications
-from saleor_alipay_app.payments.charges import deadline_in
 from saleor_alipay_app.payments.models import NotificationKind
 from saleor_alipay_app.payments.repository import PaymentsRepository
+from saleor_alipay_app.payments.service import deadline_in
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["antom-notifications"])

@@ -17,6 +17,7 @@ from typing import Any
 
 import segno
 
+from saleor_alipay_app.agreements.service import create_agreement, end_agreement, token_sha256
 from saleor_alipay_app.antom.client import AntomUnavailable
 from saleor_alipay_app.antom.models import (
     ApplyTokenRequest,
@@ -26,16 +27,8 @@ from saleor_alipay_app.antom.models import (
     NotifyAuthorization,
 )
 from saleor_alipay_app.antom.results import Outcome, merchant_message, shopper_message
+from saleor_alipay_app.channels.service import notification_path
 from saleor_alipay_app.db import transaction, utcnow
-from saleor_alipay_app.payments.agreements import create_agreement, end_agreement, token_sha256
-from saleor_alipay_app.payments.charges import (
-    PaymentDeps,
-    claim_for_pay,
-    send_pay,
-    settle,
-    wait_for_outcome,
-)
-from saleor_alipay_app.payments.configs import notification_path
 from saleor_alipay_app.payments.errors import PaymentError
 from saleor_alipay_app.payments.models import (
     AgreementStatus,
@@ -48,6 +41,13 @@ from saleor_alipay_app.payments.models import (
     PaymentStatus,
 )
 from saleor_alipay_app.payments.repository import PaymentsRepository
+from saleor_alipay_app.payments.service import (
+    PaymentDeps,
+    claim_for_pay,
+    send_pay,
+    settle,
+    wait_for_outcome,
+)
 
 log = logging.getLogger(__name__)
 

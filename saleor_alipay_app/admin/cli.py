@@ -12,13 +12,13 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from saleor_alipay_app import operations
+from saleor_alipay_app.admin import operations
 from saleor_alipay_app.config import ConfigError, Settings, load_settings
 from saleor_alipay_app.crypto import CryptoError
+from saleor_alipay_app.installations.repository import Installation
 from saleor_alipay_app.logs import configure_logging
 from saleor_alipay_app.payments.admin_repository import AgreementSearch, PaymentSearch
-from saleor_alipay_app.payments.charges import PaymentDeps
-from saleor_alipay_app.saleor.installations import Installation
+from saleor_alipay_app.payments.service import PaymentDeps
 
 T = TypeVar("T")
 

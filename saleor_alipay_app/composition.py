@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from saleor_alipay_app.config import Settings
 from saleor_alipay_app.crypto import KeyRing
-from saleor_alipay_app.payments.charges import PaymentDeps
+from saleor_alipay_app.payments.service import PaymentDeps
 from saleor_alipay_app.saleor.client import SaleorClient
 
 

@@ -16,16 +16,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
-from saleor_alipay_app.api.admin_auth import (
+from saleor_alipay_app.admin.auth import (
     HANDLE_PAYMENTS,
     AuthenticatedRoute,
     StaffUser,
     require,
 )
-from saleor_alipay_app.api.errors import ApiError
-from saleor_alipay_app.api.services import Services, get_services
+from saleor_alipay_app.composition import Services, get_services
 from saleor_alipay_app.customs import service as customs
 from saleor_alipay_app.customs.models import DeclarationStatus
+from saleor_alipay_app.errors import ApiError
 from saleor_alipay_app.reconciliation import service as reconciliation
 from saleor_alipay_app.reconciliation.models import MatchKind
 

@@ -16,16 +16,16 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from saleor_alipay_app import operations
-from saleor_alipay_app.api.admin_auth import (
+from saleor_alipay_app.admin import operations
+from saleor_alipay_app.admin.auth import (
     HANDLE_PAYMENTS,
     MANAGE_APPS,
     AuthenticatedRoute,
     StaffUser,
     require,
 )
-from saleor_alipay_app.api.errors import ApiError
-from saleor_alipay_app.api.services import Services, get_services
+from saleor_alipay_app.composition import Services, get_services
+from saleor_alipay_app.errors import ApiError
 from saleor_alipay_app.payments.admin_repository import (
     AgreementSearch,
     PaymentSearch,

@@ -15,11 +15,11 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from saleor_alipay_app.api.errors import ApiError
-from saleor_alipay_app.api.services import Services, get_services
+from saleor_alipay_app.composition import Services, get_services
 from saleor_alipay_app.db import transaction
+from saleor_alipay_app.errors import ApiError
+from saleor_alipay_app.installations.repository import InstallationRepository, normalize_api_url
 from saleor_alipay_app.saleor.client import SaleorError, SaleorUnavailable
-from saleor_alipay_app.saleor.installations import InstallationRepository, normalize_api_url
 from saleor_alipay_app.saleor.jws import public_keys
 
 log = logging.getLogger(__name__)

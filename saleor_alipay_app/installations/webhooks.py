@@ -19,12 +19,12 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from saleor_alipay_app.api.errors import ApiError
-from saleor_alipay_app.api.services import Services, get_services
+from saleor_alipay_app.composition import Services, get_services
 from saleor_alipay_app.db import transaction
+from saleor_alipay_app.errors import ApiError
+from saleor_alipay_app.installations.repository import Installation, InstallationRepository
 from saleor_alipay_app.saleor.client import SaleorError
 from saleor_alipay_app.saleor.events import SyncEvent
-from saleor_alipay_app.saleor.installations import Installation, InstallationRepository
 from saleor_alipay_app.saleor.jws import SignatureInvalid, verify_detached
 
 log = logging.getLogger(__name__)

@@ -22,14 +22,14 @@ from fastapi.responses import Response
 from fastapi.routing import APIRoute
 from jwt.algorithms import RSAAlgorithm
 
-from saleor_alipay_app.api.errors import ApiError
-from saleor_alipay_app.api.saleor_webhooks import keep_jwks, refresh_jwks
-from saleor_alipay_app.api.services import Services, get_services
-from saleor_alipay_app.saleor.installations import (
+from saleor_alipay_app.composition import Services, get_services
+from saleor_alipay_app.errors import ApiError
+from saleor_alipay_app.installations.repository import (
     Installation,
     InstallationRepository,
     normalize_api_url,
 )
+from saleor_alipay_app.installations.webhooks import keep_jwks, refresh_jwks
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ from typing import Any, TypeVar
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ValidationError
 
-from saleor_alipay_app.api.saleor_webhooks import HANDLERS, SaleorWebhook
-from saleor_alipay_app.api.services import Services
+from saleor_alipay_app.composition import Services
+from saleor_alipay_app.installations.webhooks import HANDLERS, SaleorWebhook
 from saleor_alipay_app.payments import actions, sessions
 from saleor_alipay_app.payments.sessions import Context, saleor_version
 from saleor_alipay_app.saleor.events import SyncEvent
