@@ -145,3 +145,7 @@ def migrate(settings: Settings, revision: str = "head") -> None:
 async def migrate_async(settings: Settings, revision: str = "head") -> None:
     """Apply migrations from inside a running event loop (in a worker thread)."""
     await asyncio.to_thread(migrate, settings, revision)
+
+
+# The session factory every repository-using function takes.
+Sessions = async_sessionmaker[AsyncSession]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -14,21 +13,14 @@ from fastapi.responses import Response
 from saleor_alipay_app.admin import after_payment as admin_after_payment
 from saleor_alipay_app.admin import endpoints as admin
 from saleor_alipay_app.admin import pages
-from saleor_alipay_app.channels.service import AntomClients
-from saleor_alipay_app.composition import Services
+from saleor_alipay_app.composition import open_services
 from saleor_alipay_app.config import Settings, get_settings, warn_development_defaults
-from saleor_alipay_app.crypto import load_key_ring
-from saleor_alipay_app.db import create_engine, migrate_async, session_factory
-from saleor_alipay_app.errors import ApiError
-from saleor_alipay_app.http import make_http_client
+from saleor_alipay_app.errors import AppError, Invalid
 from saleor_alipay_app.installations import endpoints as register
 from saleor_alipay_app.installations import webhooks as saleor_webhooks
 from saleor_alipay_app.payments import endpoints as antom_notifications
-from saleor_alipay_app.payments.reporting import SaleorReporter
-from saleor_alipay_app.payments.service import PaymentDeps
 from saleor_alipay_app.payments.sweeper import Sweeper
 from saleor_alipay_app.payments.webhooks.routes import register_payment_handlers
-from saleor_alipay_app.saleor.client import SaleorClient
 from saleor_alipay_app.saleor.manifest import app_version
 
 log = logging.getLogger(__name__)
@@ -41,42 +33,15 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         warn_development_defaults(settings, log)
-        keys = load_key_ring(settings)
-        if run_migrations:
-            await migrate_async(settings)
-        engine = create_engine(settings)
-        sessions = session_factory(engine)
-        # One pool for Saleor, one for Antom: neither can starve the other.
-        saleor_http = make_http_client(timeout=settings.saleor_call_timeout)
-        antom_http = make_http_client(timeout=settings.antom_call_timeout)
-        saleor = SaleorClient(saleor_http, timeout=settings.saleor_call_timeout)
-        payments = PaymentDeps(
-            sessions=sessions,
-            keys=keys,
-            antom=AntomClients(antom_http, keys, call_timeout=settings.antom_call_timeout),
-            reporter=SaleorReporter(sessions, saleor, keys),
-            confirm_delay=timedelta(seconds=settings.report_confirm_delay),
-        )
-        app.state.services = Services(
-            settings=settings,
-            engine=engine,
-            sessions=sessions,
-            keys=keys,
-            http=saleor_http,
-            saleor=saleor,
-            payments=payments,
-        )
-        sweeper = Sweeper(payments, interval=settings.sweeper_interval)
-        sweeper.start()
-        log.info("app started", extra={"version": app_version(), "env": settings.app_env.value})
-        try:
-            yield
-        finally:
-            await sweeper.stop()
-            await payments.reporter.drain()
-            await saleor_http.aclose()
-            await antom_http.aclose()
-            await engine.dispose()
+        async with open_services(settings, migrate=run_migrations) as services:
+            app.state.services = services
+            sweeper = Sweeper(services.payments, interval=settings.sweeper_interval)
+            sweeper.start()
+            log.info("app started", extra={"version": app_version(), "env": settings.app_env.value})
+            try:
+                yield
+            finally:
+                await sweeper.stop()
 
     app = FastAPI(
         title="saleor-alipay-app",
@@ -87,8 +52,8 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
         redoc_url=None,
     )
 
-    @app.exception_handler(ApiError)
-    async def api_error(_request: Request, exc: ApiError) -> Response:
+    @app.exception_handler(AppError)
+    async def api_error(_request: Request, exc: AppError) -> Response:
         return exc.response()
 
     @app.exception_handler(RequestValidationError)
@@ -98,7 +63,7 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
             ".".join(str(part) for part in error["loc"] if part != "body") + ": " + error["msg"]
             for error in exc.errors()[:5]
         )
-        return ApiError(400, "INVALID_INPUT", f"invalid request: {problems}").response()
+        return Invalid("INVALID_INPUT", f"invalid request: {problems}").response()
 
     app.include_router(pages.router)
     app.include_router(register.router)

@@ -25,7 +25,7 @@ from saleor_alipay_app.admin.auth import (
 from saleor_alipay_app.composition import Services, get_services
 from saleor_alipay_app.customs import service as customs
 from saleor_alipay_app.customs.models import DeclarationStatus
-from saleor_alipay_app.errors import ApiError
+from saleor_alipay_app.errors import AppError, Invalid, NotFound, Unavailable
 from saleor_alipay_app.reconciliation import service as reconciliation
 from saleor_alipay_app.reconciliation.models import MatchKind
 
@@ -45,8 +45,8 @@ def _deps(request: Request) -> customs.CustomsDeps:
     )
 
 
-def _refused(exc: customs.DeclarationError) -> ApiError:
-    return ApiError(exc.status, exc.code, exc.message)
+def _refused(exc: customs.DeclarationError) -> AppError:
+    return exc
 
 
 async def _body(request: Request) -> dict[str, Any]:
@@ -56,9 +56,9 @@ async def _body(request: Request) -> dict[str, Any]:
     try:
         data = json.loads(raw, parse_float=Decimal)
     except ValueError:
-        raise ApiError(400, "INVALID_JSON", "the request body is not JSON") from None
+        raise Invalid("INVALID_JSON", "the request body is not JSON") from None
     if not isinstance(data, dict):
-        raise ApiError(400, "INVALID_JSON", "the request body must be a JSON object")
+        raise Invalid("INVALID_JSON", "the request body must be a JSON object")
     return data
 
 
@@ -67,7 +67,7 @@ def _text(data: dict[str, Any], key: str, where: str = "") -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise ApiError(400, "INVALID_FIELD", f"{where}{key} must be a string")
+        raise Invalid("INVALID_FIELD", f"{where}{key} must be a string")
     return value
 
 
@@ -76,7 +76,7 @@ def _amount(data: dict[str, Any]) -> str | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
-        raise ApiError(400, "INVALID_FIELD", 'amount must be a decimal string such as "60.00"')
+        raise Invalid("INVALID_FIELD", 'amount must be a decimal string such as "60.00"')
     return str(value)
 
 
@@ -88,7 +88,7 @@ def _flag(data: dict[str, Any], key: str) -> bool:
         return value
     if isinstance(value, str) and value.lower() in ("true", "false"):
         return value.lower() == "true"
-    raise ApiError(400, "INVALID_FIELD", f"{key} must be true or false")
+    raise Invalid("INVALID_FIELD", f"{key} must be true or false")
 
 
 def _buyer(data: dict[str, Any]) -> customs.BuyerIdentity | None:
@@ -96,7 +96,7 @@ def _buyer(data: dict[str, Any]) -> customs.BuyerIdentity | None:
     if buyer is None:
         return None
     if not isinstance(buyer, dict):
-        raise ApiError(400, "INVALID_FIELD", "buyer must be an object")
+        raise Invalid("INVALID_FIELD", "buyer must be an object")
     return customs.BuyerIdentity(
         certificate_type=_text(buyer, "certificateType", "buyer.") or "",
         certificate_no=_text(buyer, "certificateNo", "buyer.") or "",
@@ -122,7 +122,7 @@ async def list_declarations(
             wanted = DeclarationStatus(status.strip().upper())
         except ValueError:
             names = ", ".join(s.value for s in DeclarationStatus)
-            raise ApiError(400, "INVALID_STATUS", f"status must be one of {names}") from None
+            raise Invalid("INVALID_STATUS", f"status must be one of {names}") from None
     rows, total = await customs.list_declarations(
         _deps(request),
         user.installation_id,
@@ -178,7 +178,7 @@ async def inquire_declaration(request: Request, user: Staff, declaration_id: int
         await customs.declaration_detail(deps, user.installation_id, declaration_id)
         result = await customs.inquire(deps, user.installation_id, [declaration_id])
         if result.problems:
-            raise ApiError(502, "INQUIRY_FAILED", "; ".join(result.problems))
+            raise Unavailable("INQUIRY_FAILED", "; ".join(result.problems))
         return await customs.declaration_detail(deps, user.installation_id, declaration_id)
     except customs.DeclarationError as exc:
         raise _refused(exc) from None
@@ -197,8 +197,7 @@ async def redeclare(request: Request, user: Staff, declaration_id: int) -> dict[
     }
     unknown = sorted(set(data) - allowed)
     if unknown:
-        raise ApiError(
-            400,
+        raise Invalid(
             "FIELD_NOT_CHANGEABLE",
             f"{', '.join(unknown)} cannot change in a re-declaration; only customs code, "
             "merchant customs code and name, amount, suborderId and the buyer's "
@@ -206,10 +205,9 @@ async def redeclare(request: Request, user: Staff, declaration_id: int) -> dict[
         )
     buyer = data.get("buyer") or {}
     if not isinstance(buyer, dict):
-        raise ApiError(400, "INVALID_FIELD", "buyer must be an object")
+        raise Invalid("INVALID_FIELD", "buyer must be an object")
     if "certificateType" in buyer:
-        raise ApiError(
-            400,
+        raise Invalid(
             "FIELD_NOT_CHANGEABLE",
             "buyer.certificateType cannot change in a re-declaration",
         )
@@ -261,17 +259,17 @@ async def reconciliation_day(
     try:
         wanted_day = date.fromisoformat(day)
     except ValueError:
-        raise ApiError(400, "INVALID_DATE", "the date must be YYYY-MM-DD") from None
+        raise Invalid("INVALID_DATE", "the date must be YYYY-MM-DD") from None
     try:
         kinds = reconciliation.parse_kinds(kind)
     except ValueError:
         names = ", ".join(k.value for k in MatchKind)
-        raise ApiError(400, "INVALID_KIND", f"kind must be MISMATCHED or one of {names}") from None
+        raise Invalid("INVALID_KIND", f"kind must be MISMATCHED or one of {names}") from None
     services = get_services(request)
     detail = await reconciliation.day_detail(
         services.sessions, user.installation_id, wanted_day, kinds=kinds, limit=limit,
         offset=offset,
     )  # fmt: skip
     if detail is None:
-        raise ApiError(404, "DAY_NOT_FOUND", f"{wanted_day} has not been reconciled")
+        raise NotFound("DAY_NOT_FOUND", f"{wanted_day} has not been reconciled")
     return detail

@@ -23,7 +23,7 @@ from fastapi.routing import APIRoute
 from jwt.algorithms import RSAAlgorithm
 
 from saleor_alipay_app.composition import Services, get_services
-from saleor_alipay_app.errors import ApiError
+from saleor_alipay_app.errors import Forbidden, Invalid, Unauthorized
 from saleor_alipay_app.installations.repository import (
     Installation,
     InstallationRepository,
@@ -57,7 +57,7 @@ def _bearer(request: Request) -> str:
     if scheme.lower() not in ("bearer", "jwt") or not token.strip():
         token = request.headers.get("authorization-bearer", "")
         if not token.strip():
-            raise ApiError(401, "MISSING_TOKEN", "sign in through the Saleor dashboard")
+            raise Unauthorized("MISSING_TOKEN", "sign in through the Saleor dashboard")
     return token.strip()
 
 
@@ -78,15 +78,15 @@ def _decode(token: str, key: Any, installation: Installation) -> dict[str, Any]:
             leeway=LEEWAY_SECONDS,
         )
     except jwt.ExpiredSignatureError:
-        raise ApiError(
-            401, "TOKEN_EXPIRED", "the dashboard session expired: reload the page"
+        raise Unauthorized(
+            "TOKEN_EXPIRED", "the dashboard session expired: reload the page"
         ) from None
     except jwt.InvalidTokenError as exc:
-        raise ApiError(401, "INVALID_TOKEN", f"token refused: {exc}") from None
+        raise Unauthorized("INVALID_TOKEN", f"token refused: {exc}") from None
     if normalize_api_url(str(claims.get("iss", ""))) != installation.saleor_api_url:
-        raise ApiError(401, "INVALID_TOKEN", "token issued by another Saleor")
+        raise Unauthorized("INVALID_TOKEN", "token issued by another Saleor")
     if claims.get("type") != "thirdparty" or claims.get("app") != installation.app_id:
-        raise ApiError(401, "INVALID_TOKEN", "token was not issued for this app")
+        raise Unauthorized("INVALID_TOKEN", "token was not issued for this app")
     return claims
 
 
@@ -97,22 +97,22 @@ async def authenticate_staff(request: Request) -> StaffUser:
     try:
         header = jwt.get_unverified_header(token)
     except jwt.InvalidTokenError:
-        raise ApiError(401, "INVALID_TOKEN", "token is not a JWT") from None
+        raise Unauthorized("INVALID_TOKEN", "token is not a JWT") from None
     if header.get("alg") != "RS256":
-        raise ApiError(401, "INVALID_TOKEN", "token algorithm must be RS256")
+        raise Unauthorized("INVALID_TOKEN", "token algorithm must be RS256")
     if not api_url:
-        raise ApiError(400, "MISSING_SALEOR_API_URL", "Saleor-Api-Url header is missing")
+        raise Invalid("MISSING_SALEOR_API_URL", "Saleor-Api-Url header is missing")
     async with services.sessions() as session:
         installation = await InstallationRepository(session).get_by_api_url(api_url)
     if installation is None:
-        raise ApiError(401, "UNKNOWN_INSTALLATION", f"the app is not installed in {api_url}")
+        raise Unauthorized("UNKNOWN_INSTALLATION", f"the app is not installed in {api_url}")
     kid = header.get("kid")
     key = _key_for(installation.jwks or {}, kid)
     if key is None:
         fresh = await refresh_jwks(services, installation)
         key = _key_for(fresh or {}, kid)
         if key is None:
-            raise ApiError(401, "INVALID_TOKEN", "token signed with an unknown key")
+            raise Unauthorized("INVALID_TOKEN", "token signed with an unknown key")
         assert fresh is not None
         claims = _decode(token, key, installation)
         await keep_jwks(services, installation, fresh)
@@ -152,8 +152,7 @@ def require(*permissions: str) -> Callable[[Request], Awaitable[StaffUser]]:
         user = staff if isinstance(staff, StaffUser) else await authenticate_staff(request)
         missing = [p for p in permissions if p not in user.permissions]
         if missing:
-            raise ApiError(
-                403,
+            raise Forbidden(
                 "PERMISSION_DENIED",
                 "you need the " + " and ".join(missing) + " permission(s) in Saleor for this",
             )

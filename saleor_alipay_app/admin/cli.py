@@ -12,13 +12,16 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from saleor_alipay_app.admin import operations
+from saleor_alipay_app.agreements import staff as agreement_staff
+from saleor_alipay_app.composition import open_services, pick_installation
 from saleor_alipay_app.config import ConfigError, Settings, load_settings
 from saleor_alipay_app.crypto import CryptoError
+from saleor_alipay_app.errors import AppError
 from saleor_alipay_app.installations.repository import Installation
 from saleor_alipay_app.logs import configure_logging
+from saleor_alipay_app.payments import staff as payment_staff
 from saleor_alipay_app.payments.admin_repository import AgreementSearch, PaymentSearch
-from saleor_alipay_app.payments.service import PaymentDeps
+from saleor_alipay_app.payments.deps import PaymentDeps
 
 T = TypeVar("T")
 
@@ -50,22 +53,22 @@ def _settings() -> Settings:
 def _operate(
     saleor_api_url: str | None, work: Callable[[PaymentDeps, Installation], Awaitable[T]]
 ) -> T:
-    """Run ``work`` for the chosen installation; an `OperationError` exits 1 (2 for bad input)."""
+    """Run ``work`` for the chosen installation; an `AppError` exits 1 (2 for bad input)."""
     settings = _settings()
     from saleor_alipay_app.db import migrate
 
     migrate(settings)
 
     async def run() -> T:
-        async with operations.operator_deps(settings) as deps:
-            installation = await operations.find_installation(deps.sessions, saleor_api_url)
-            return await work(deps, installation)
+        async with open_services(settings) as services:
+            installation = await pick_installation(services.sessions, saleor_api_url)
+            return await work(services.payments, installation)
 
     try:
         return asyncio.run(run())
-    except operations.OperationError as exc:
+    except AppError as exc:
         typer.echo(f"{exc.message} ({exc.code})", err=True)
-        raise typer.Exit(2 if exc.status == 400 else 1) from None
+        raise typer.Exit(2 if exc.status_code == 400 else 1) from None
     except CryptoError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
@@ -169,10 +172,10 @@ def agreements_list(
             email=email,
             customer_id=customer,
             wallet=wallet,
-            status=operations.parse_agreement_status(status),
+            status=agreement_staff.parse_agreement_status(status),
             limit=limit,
         )
-        return await operations.list_agreements(deps.sessions, _id(installation), search)
+        return await agreement_staff.list_agreements(deps.sessions, _id(installation), search)
 
     result = _operate(saleor_api_url, work)
     if as_json:
@@ -194,7 +197,9 @@ def agreements_revoke(
     actor = "an operator (CLI)" + (f": {reason}" if reason else "")
 
     async def work(deps: PaymentDeps, installation: Installation) -> dict[str, Any]:
-        return await operations.revoke_agreement(deps, _id(installation), agreement_id, actor=actor)
+        return await agreement_staff.revoke_agreement(
+            deps, _id(installation), agreement_id, actor=actor
+        )
 
     result = _operate(saleor_api_url, work)
     if as_json:
@@ -226,11 +231,11 @@ def payments_list(
     async def work(deps: PaymentDeps, installation: Installation) -> dict[str, Any]:
         query = PaymentSearch(
             q=search,
-            status=operations.parse_payment_status(status),
+            status=payment_staff.parse_payment_status(status),
             wallet=wallet,
             limit=limit,
         )
-        return await operations.list_payments(deps.sessions, _id(installation), query)
+        return await payment_staff.list_payments(deps.sessions, _id(installation), query)
 
     result = _operate(saleor_api_url, work)
     if as_json:
@@ -250,7 +255,7 @@ def payments_show(
     """A payment with its refunds, history, Antom's notifications and the reports to Saleor."""
 
     async def work(deps: PaymentDeps, installation: Installation) -> dict[str, Any]:
-        return await operations.payment_detail(
+        return await payment_staff.payment_detail(
             deps.sessions, deps.keys, _id(installation), payment_request_id
         )
 
@@ -271,7 +276,7 @@ def payments_inquire(
     """Ask Antom now where a payment and its unfinished refunds stand (and record the answer)."""
 
     async def work(deps: PaymentDeps, installation: Installation) -> dict[str, Any]:
-        return await operations.inquire_payment(deps, _id(installation), payment_request_id)
+        return await payment_staff.inquire_payment(deps, _id(installation), payment_request_id)
 
     result = _operate(saleor_api_url, work)
     if as_json:

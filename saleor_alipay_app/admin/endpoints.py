@@ -16,7 +16,6 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from saleor_alipay_app.admin import operations
 from saleor_alipay_app.admin.auth import (
     HANDLE_PAYMENTS,
     MANAGE_APPS,
@@ -24,8 +23,12 @@ from saleor_alipay_app.admin.auth import (
     StaffUser,
     require,
 )
+from saleor_alipay_app.agreements import staff as agreement_staff
+from saleor_alipay_app.channels import diagnosis
+from saleor_alipay_app.channels import service as channel_service
 from saleor_alipay_app.composition import Services, get_services
-from saleor_alipay_app.errors import ApiError
+from saleor_alipay_app.payments import deps as payment_deps
+from saleor_alipay_app.payments import staff as payment_staff
 from saleor_alipay_app.payments.admin_repository import (
     AgreementSearch,
     PaymentSearch,
@@ -40,17 +43,11 @@ T = TypeVar("T")
 
 
 async def _run(work: Awaitable[T]) -> T:
-    try:
-        return await work
-    except operations.OperationError as exc:
-        raise ApiError(exc.status, exc.code, exc.message) from None
+    return await work
 
 
 def _parsed(parse: Any, value: str | None, *args: Any) -> Any:
-    try:
-        return parse(value, *args)
-    except operations.OperationError as exc:
-        raise ApiError(exc.status, exc.code, exc.message) from None
+    return parse(value, *args)
 
 
 def _actor(user: StaffUser) -> str:
@@ -71,8 +68,8 @@ class ConfigBody(BaseModel):
     sandbox: bool = False
     wallets: list[str] = Field(default_factory=list, max_length=20)
 
-    def form(self) -> operations.ConfigForm:
-        return operations.ConfigForm(
+    def form(self) -> channel_service.ConfigForm:
+        return channel_service.ConfigForm(
             client_id=self.client_id,
             merchant_private_key=self.merchant_private_key,
             antom_public_key=self.antom_public_key,
@@ -109,7 +106,7 @@ async def me(user: Staff) -> dict[str, Any]:
 async def channels(request: Request, user: Staff) -> dict[str, Any]:
     services = get_services(request)
     return await _run(
-        operations.list_channels(
+        channel_service.list_channels(
             services.sessions,
             services.keys,
             services.saleor,
@@ -125,7 +122,7 @@ async def save_configuration(
 ) -> dict[str, Any]:
     services = get_services(request)
     return await _run(
-        operations.save_channel_config(
+        channel_service.save_channel_config(
             services.sessions,
             services.keys,
             user.installation_id,
@@ -142,14 +139,14 @@ async def test_connection(
 ) -> dict[str, Any]:
     services = get_services(request)
     return await _run(
-        operations.check_connection(
+        diagnosis.check_connection(
             services.sessions,
             services.keys,
             services.payments.antom.http,
             user.installation_id,
             slug,
             body.form(),
-            call_timeout=min(operations.ANTOM_BUDGET, services.settings.antom_call_timeout * 2),
+            call_timeout=min(payment_deps.ANTOM_BUDGET, services.settings.antom_call_timeout * 2),
         )
     )
 
@@ -176,19 +173,21 @@ async def agreements(
         email=email,
         customer_id=customer_id,
         wallet=wallet,
-        status=_parsed(operations.parse_agreement_status, status),
+        status=_parsed(agreement_staff.parse_agreement_status, status),
         channel=channel,
         limit=limit,
         offset=offset,
     )
-    return await _run(operations.list_agreements(services.sessions, user.installation_id, search))
+    return await _run(
+        agreement_staff.list_agreements(services.sessions, user.installation_id, search)
+    )
 
 
 @router.get("/agreements/{agreement_id}")
 async def agreement(agreement_id: str, request: Request, user: Staff) -> dict[str, Any]:
     services = get_services(request)
     return await _run(
-        operations.agreement_detail(services.sessions, user.installation_id, agreement_id)
+        agreement_staff.agreement_detail(services.sessions, user.installation_id, agreement_id)
     )
 
 
@@ -201,7 +200,7 @@ async def revoke(
     if body is not None and body.reason:
         actor += f": {body.reason}"
     return await _run(
-        operations.revoke_agreement(
+        agreement_staff.revoke_agreement(
             services.payments, user.installation_id, agreement_id, actor=actor
         )
     )
@@ -228,22 +227,22 @@ async def payments(
     services = get_services(request)
     search = PaymentSearch(
         q=q,
-        status=_parsed(operations.parse_payment_status, status),
+        status=_parsed(payment_staff.parse_payment_status, status),
         wallet=wallet,
         channel=channel,
-        created_from=_parsed(operations.parse_day, date_from, "from"),
-        created_to=_parsed(operations.parse_day, date_to, "to"),
+        created_from=_parsed(payment_staff.parse_day, date_from, "from"),
+        created_to=_parsed(payment_staff.parse_day, date_to, "to"),
         limit=limit,
         offset=offset,
     )
-    return await _run(operations.list_payments(services.sessions, user.installation_id, search))
+    return await _run(payment_staff.list_payments(services.sessions, user.installation_id, search))
 
 
 @router.get("/payments/{payment_request_id}")
 async def payment(payment_request_id: str, request: Request, user: Staff) -> dict[str, Any]:
     services = get_services(request)
     return await _run(
-        operations.payment_detail(
+        payment_staff.payment_detail(
             services.sessions, services.keys, user.installation_id, payment_request_id
         )
     )
@@ -253,7 +252,7 @@ async def payment(payment_request_id: str, request: Request, user: Staff) -> dic
 async def inquire(payment_request_id: str, request: Request, user: Staff) -> dict[str, Any]:
     services = get_services(request)
     return await _run(
-        operations.inquire_payment(services.payments, user.installation_id, payment_request_id)
+        payment_staff.inquire_payment(services.payments, user.installation_id, payment_request_id)
     )
 
 
@@ -269,8 +268,8 @@ async def refunds(
     services: Services = get_services(request)
     search = RefundSearch(
         q=q,
-        status=_parsed(operations.parse_refund_status, status),
+        status=_parsed(payment_staff.parse_refund_status, status),
         limit=limit,
         offset=offset,
     )
-    return await _run(operations.list_refunds(services.sessions, user.installation_id, search))
+    return await _run(payment_staff.list_refunds(services.sessions, user.installation_id, search))

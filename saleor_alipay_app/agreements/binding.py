@@ -29,7 +29,8 @@ from saleor_alipay_app.antom.models import (
 from saleor_alipay_app.antom.results import Outcome, merchant_message, shopper_message
 from saleor_alipay_app.channels.service import notification_path
 from saleor_alipay_app.db import transaction, utcnow
-from saleor_alipay_app.payments.errors import PaymentError
+from saleor_alipay_app.errors import PaymentError
+from saleor_alipay_app.payments.deps import PaymentDeps
 from saleor_alipay_app.payments.models import (
     AgreementStatus,
     BindingPurpose,
@@ -42,7 +43,6 @@ from saleor_alipay_app.payments.models import (
 )
 from saleor_alipay_app.payments.repository import PaymentsRepository
 from saleor_alipay_app.payments.service import (
-    PaymentDeps,
     claim_for_pay,
     send_pay,
     settle,

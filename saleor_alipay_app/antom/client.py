@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Final, Generic, TypeVar
+from typing import Final, Generic, NoReturn, TypeVar
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -57,7 +57,14 @@ from .models import (
     RevokeResponse,
 )
 from .results import Call, Outcome, classify, unknown_outcome
-from .signing import SignatureError, now_request_time, sign, signature_header, verify
+from .signing import (
+    SignatureError,
+    header_value,
+    now_request_time,
+    sign,
+    signature_header,
+    verify,
+)
 
 __all__ = [
     "ENDPOINTS",
@@ -75,7 +82,6 @@ __all__ = [
     "is_sandbox_client_id",
     "make_http_client",
     "signed_headers",
-    "verify_notification",
 ]
 
 logger = logging.getLogger(__name__)
@@ -156,20 +162,6 @@ def signed_headers(
     }
 
 
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    value = headers.get(name)
-    if value is None:
-        lowered = name.lower()
-        for key, candidate in headers.items():
-            if key.lower() == lowered:
-                value = candidate
-                break
-    if value is None:
-        return None
-    value = value.strip()
-    return value or None
-
-
 def _result_status(body: bytes) -> str | None:
     try:
         data = json.loads(body, parse_float=Decimal)
@@ -209,8 +201,8 @@ def check_response(
     - both absent: accept only when ``result.resultStatus`` is F or U;
     - only one present: refuse.
     """
-    signature = _header(headers, "signature")
-    response_time = _header(headers, "response-time")
+    signature = header_value(headers, "signature")
+    response_time = header_value(headers, "response-time")
     if signature is None and response_time is None:
         status = _result_status(body)
         if status in ("F", "U"):
@@ -226,43 +218,12 @@ def check_response(
         public_key,
         method="POST",
         path=path,
-        client_id=_header(headers, "client-id") or client_id,
+        client_id=header_value(headers, "client-id") or client_id,
         time=response_time,
         body=body,
         signature=signature,
     )
     return ResponseCheck(verified=True, result_status=_result_status(body))
-
-
-def verify_notification(
-    public_key: rsa.RSAPublicKey,
-    *,
-    path: str,
-    headers: Mapping[str, str],
-    body: bytes,
-    expected_client_id: str,
-) -> None:
-    """Verify an Antom notification (API.md §3); raises :class:`SignatureError` with the reason.
-
-    ``path`` is the path Antom requested on our server (keep notify URLs free of query strings).
-    """
-    missing = [
-        name for name in ("client-id", "request-time", "signature") if not _header(headers, name)
-    ]
-    if missing:
-        raise SignatureError(f"notification is missing header(s): {', '.join(missing)}")
-    client_id = _header(headers, "client-id") or ""
-    if client_id != expected_client_id:
-        raise SignatureError("notification client-id does not match our client ID")
-    verify(
-        public_key,
-        method="POST",
-        path=path,
-        client_id=client_id,
-        time=_header(headers, "request-time") or "",
-        body=body,
-        signature=_header(headers, "signature") or "",
-    )
 
 
 def _is_connect_failure(exc: BaseException) -> bool:
@@ -353,6 +314,79 @@ class AntomResponse(Generic[ResponseT]):
     @property
     def result_status(self) -> str:
         return self.model.result.result_status
+
+
+_TRANSPORT_ERRORS: Final = (TimeoutError, httpx.HTTPError, aiohttp.ClientError, OSError)
+"""What the transport raises when no usable HTTP answer came back."""
+
+
+@dataclass(frozen=True)
+class _Exchange:
+    """One call to Antom: what every log line and :class:`AntomUnavailable` about it names."""
+
+    call: Call
+    request_id: str | None
+    path: str
+    trace_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+    def unavailable(
+        self,
+        reason: UnavailableReason,
+        detail: str,
+        *,
+        sent: bool = True,
+        status_code: int | None = None,
+        raw_body: bytes | None = None,
+    ) -> AntomUnavailable:
+        """Log the failure and return the exception to raise."""
+        logger.warning(
+            "antom %s unavailable: %s (%s) trace_id=%s request_id=%s",
+            self.call,
+            reason,
+            detail,
+            self.trace_id,
+            self.request_id,
+        )
+        return AntomUnavailable(
+            call=self.call,
+            reason=reason,
+            detail=detail,
+            trace_id=self.trace_id,
+            request_id=self.request_id,
+            sent=sent,
+            status_code=status_code,
+            raw_body=raw_body,
+        )
+
+    def refused(
+        self, reason: UnavailableReason, detail: str, incoming: _Incoming
+    ) -> AntomUnavailable:
+        """:meth:`unavailable` for an answer that came back but cannot be used."""
+        return self.unavailable(
+            reason, detail, status_code=incoming.status_code, raw_body=incoming.body
+        )
+
+
+@dataclass(frozen=True)
+class _Outgoing:
+    """A built request: signed, with the time it may take."""
+
+    exchange: _Exchange
+    url: str
+    body: bytes
+    headers: Mapping[str, str]
+    request_time: str
+    budget: float
+
+
+@dataclass(frozen=True)
+class _Incoming:
+    """Antom's HTTP answer, not yet checked."""
+
+    status_code: int
+    headers: httpx.Headers
+    body: bytes
+    elapsed_ms: float
 
 
 class AntomClient:
@@ -480,12 +514,7 @@ class AntomClient:
             Call.INQUIRY_DECLARATION, request, InquiryDeclarationRequestsResponse, deadline, key
         )
 
-    # -- machinery -----------------------------------------------------------------------------
-
-    def _budget(self, deadline: float | None) -> float:
-        if deadline is None:
-            return self.call_timeout
-        return min(self.call_timeout, deadline - time.monotonic())
+    # -- machinery: one exchange in connector steps ----------------------------------------------
 
     async def _call(
         self,
@@ -495,140 +524,65 @@ class AntomClient:
         deadline: float | None,
         request_id: str | None,
     ) -> AntomResponse[ResponseT]:
-        trace_id = uuid.uuid4().hex
-        path = self.path_for(call)
+        """Build the signed request, send it, then handle Antom's answer or the error."""
+        exchange = _Exchange(call=call, request_id=request_id, path=self.path_for(call))
+        outgoing = self._build_request(exchange, request, deadline)
+        try:
+            incoming = await self._send(outgoing)
+        except _TRANSPORT_ERRORS as exc:
+            _handle_error(outgoing, exc)
+        return self._handle_response(outgoing, incoming, response_type)
 
-        def unavailable(
-            reason: UnavailableReason,
-            detail: str,
-            *,
-            sent: bool = True,
-            status_code: int | None = None,
-            raw_body: bytes | None = None,
-        ) -> AntomUnavailable:
-            logger.warning(
-                "antom %s unavailable: %s (%s) trace_id=%s request_id=%s",
-                call,
-                reason,
-                detail,
-                trace_id,
-                request_id,
-            )
-            return AntomUnavailable(
-                call=call,
-                reason=reason,
-                detail=detail,
-                trace_id=trace_id,
-                request_id=request_id,
-                sent=sent,
-                status_code=status_code,
-                raw_body=raw_body,
-            )
+    def _budget(self, deadline: float | None) -> float:
+        if deadline is None:
+            return self.call_timeout
+        return min(self.call_timeout, deadline - time.monotonic())
 
+    def _build_request(
+        self, exchange: _Exchange, request: AntomModel, deadline: float | None
+    ) -> _Outgoing:
+        """Step 1: the time budget, then URL, body and signed headers.
+
+        The budget is taken first: once the caller's deadline has passed, nothing is signed or
+        sent.
+        """
         budget = self._budget(deadline)
         if budget <= 0:
-            raise unavailable(
+            raise exchange.unavailable(
                 UnavailableReason.DEADLINE_EXCEEDED,
                 "the caller's deadline had passed; the request was not sent",
                 sent=False,
             )
-
         body = encode_body(request)
         request_time = self._request_time()
         headers = signed_headers(
             self._private_key,
             client_id=self.client_id,
-            path=path,
+            path=exchange.path,
             body=body,
             request_time=request_time,
         )
-        started = time.monotonic()
-        try:
-            async with asyncio.timeout(budget):
-                status_code, response_headers, raw = await self._post(
-                    self._origin + path, body, headers, budget
-                )
-        except (TimeoutError, httpx.HTTPError, aiohttp.ClientError, OSError) as exc:
-            if _is_connect_failure(exc):
-                # Nothing was sent; the outcome stays "unknown" for the caller all the same.
-                raise unavailable(
-                    UnavailableReason.CONNECTION_ERROR,
-                    f"could not connect ({type(exc.__cause__ or exc).__name__})",
-                    sent=False,
-                ) from exc
-            if isinstance(exc, TimeoutError | httpx.TimeoutException):
-                raise unavailable(
-                    UnavailableReason.TIMEOUT, f"no answer within {budget:.3f} s"
-                ) from None
-            raise unavailable(UnavailableReason.CONNECTION_ERROR, type(exc).__name__) from exc
-        elapsed_ms = (time.monotonic() - started) * 1000
-
-        if status_code != 200:
-            raise unavailable(
-                UnavailableReason.HTTP_STATUS,
-                f"HTTP {status_code}",
-                status_code=status_code,
-                raw_body=raw,
-            )
-        try:
-            check = check_response(
-                self._public_key,
-                path=path,
-                headers=response_headers,
-                body=raw,
-                client_id=self.client_id,
-            )
-        except SignatureError as exc:
-            raise unavailable(
-                UnavailableReason.SIGNATURE_REFUSED,
-                str(exc),
-                status_code=status_code,
-                raw_body=raw,
-            ) from None
-        try:
-            data = json.loads(raw, parse_float=Decimal)
-        except ValueError:
-            raise unavailable(
-                UnavailableReason.NOT_JSON,
-                "the response body is not JSON",
-                status_code=status_code,
-                raw_body=raw,
-            ) from None
-        try:
-            model = response_type.model_validate(data)
-        except pydantic.ValidationError as exc:
-            fields = ", ".join(".".join(str(p) for p in err["loc"]) for err in exc.errors()[:5])
-            raise unavailable(
-                UnavailableReason.BAD_RESPONSE,
-                f"the response does not fit {response_type.__name__} ({fields})",
-                status_code=status_code,
-                raw_body=raw,
-            ) from None
-
-        outcome = classify(call, model.result.result_status, model.result.result_code)
-        logger.info(
-            "antom %s %s/%s -> %s in %.0f ms (signed=%s) trace_id=%s request_id=%s",
-            call,
-            model.result.result_status,
-            model.result.result_code,
-            outcome,
-            elapsed_ms,
-            check.verified,
-            trace_id,
-            request_id,
-        )
-        return AntomResponse(
-            call=call,
-            model=model,
-            outcome=outcome,
-            request_id=request_id,
-            trace_id=trace_id,
-            path=path,
+        return _Outgoing(
+            exchange=exchange,
+            url=self._origin + exchange.path,
+            body=body,
+            headers=headers,
             request_time=request_time,
+            budget=budget,
+        )
+
+    async def _send(self, outgoing: _Outgoing) -> _Incoming:
+        """Step 2: POST it, all within the budget; transport errors go to :func:`_handle_error`."""
+        started = time.monotonic()
+        async with asyncio.timeout(outgoing.budget):
+            status_code, headers, body = await self._post(
+                outgoing.url, outgoing.body, outgoing.headers, outgoing.budget
+            )
+        return _Incoming(
             status_code=status_code,
-            verified=check.verified,
-            response_time=_header(response_headers, "response-time"),
-            raw_body=raw,
+            headers=headers,
+            body=body,
+            elapsed_ms=(time.monotonic() - started) * 1000,
         )
 
     async def _post(
@@ -645,3 +599,98 @@ class AntomClient:
                     raise httpx.ReadError(f"response larger than {MAX_RESPONSE_BYTES} bytes")
                 chunks.append(chunk)
             return response.status_code, response.headers, b"".join(chunks)
+
+    def _handle_response(
+        self, outgoing: _Outgoing, incoming: _Incoming, response_type: type[ResponseT]
+    ) -> AntomResponse[ResponseT]:
+        """Step 3: HTTP 200, the signature (API.md §3), JSON, the model, then the outcome."""
+        if incoming.status_code != 200:
+            _handle_error(outgoing, incoming)
+        exchange = outgoing.exchange
+        check = self._check_signature(exchange, incoming)
+        model = _parse_model(exchange, incoming, response_type)
+        outcome = classify(exchange.call, model.result.result_status, model.result.result_code)
+        logger.info(
+            "antom %s %s/%s -> %s in %.0f ms (signed=%s) trace_id=%s request_id=%s",
+            exchange.call,
+            model.result.result_status,
+            model.result.result_code,
+            outcome,
+            incoming.elapsed_ms,
+            check.verified,
+            exchange.trace_id,
+            exchange.request_id,
+        )
+        return AntomResponse(
+            call=exchange.call,
+            model=model,
+            outcome=outcome,
+            request_id=exchange.request_id,
+            trace_id=exchange.trace_id,
+            path=exchange.path,
+            request_time=outgoing.request_time,
+            status_code=incoming.status_code,
+            verified=check.verified,
+            response_time=header_value(incoming.headers, "response-time"),
+            raw_body=incoming.body,
+        )
+
+    def _check_signature(self, exchange: _Exchange, incoming: _Incoming) -> ResponseCheck:
+        try:
+            return check_response(
+                self._public_key,
+                path=exchange.path,
+                headers=incoming.headers,
+                body=incoming.body,
+                client_id=self.client_id,
+            )
+        except SignatureError as exc:
+            raise exchange.refused(
+                UnavailableReason.SIGNATURE_REFUSED, str(exc), incoming
+            ) from None
+
+
+def _parse_model(
+    exchange: _Exchange, incoming: _Incoming, response_type: type[ResponseT]
+) -> ResponseT:
+    try:
+        data = json.loads(incoming.body, parse_float=Decimal)
+    except ValueError:
+        raise exchange.refused(
+            UnavailableReason.NOT_JSON, "the response body is not JSON", incoming
+        ) from None
+    try:
+        return response_type.model_validate(data)
+    except pydantic.ValidationError as exc:
+        fields = ", ".join(".".join(str(p) for p in err["loc"]) for err in exc.errors()[:5])
+        raise exchange.refused(
+            UnavailableReason.BAD_RESPONSE,
+            f"the response does not fit {response_type.__name__} ({fields})",
+            incoming,
+        ) from None
+
+
+def _handle_error(outgoing: _Outgoing, failure: BaseException | _Incoming) -> NoReturn:
+    """Step 4: a transport error or an HTTP status other than 200 as :class:`AntomUnavailable`.
+
+    Call it from the ``except`` block of a transport error, so that the error is chained.
+    """
+    exchange = outgoing.exchange
+    if isinstance(failure, _Incoming):
+        raise exchange.refused(
+            UnavailableReason.HTTP_STATUS, f"HTTP {failure.status_code}", failure
+        )
+    if _is_connect_failure(failure):
+        # Nothing was sent; the outcome stays "unknown" for the caller all the same.
+        raise exchange.unavailable(
+            UnavailableReason.CONNECTION_ERROR,
+            f"could not connect ({type(failure.__cause__ or failure).__name__})",
+            sent=False,
+        ) from failure
+    if isinstance(failure, TimeoutError | httpx.TimeoutException):
+        raise exchange.unavailable(
+            UnavailableReason.TIMEOUT, f"no answer within {outgoing.budget:.3f} s"
+        ) from None
+    raise exchange.unavailable(
+        UnavailableReason.CONNECTION_ERROR, type(failure).__name__
+    ) from failure

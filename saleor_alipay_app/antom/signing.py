@@ -6,6 +6,8 @@ String to sign (UTF-8, one ``\\n``, no trailing newline)::
 
 Signature: RSASSA-PKCS1-v1_5 with SHA-256, standard base64, then URL-encoded (``quote_plus``).
 The ``signature`` header is ``algorithm=RSA256,keyVersion=1,signature=<value>``.
+
+:func:`verify_notification` applies this to the notifications Antom sends us.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import quote_plus, unquote_plus
@@ -25,6 +28,7 @@ __all__ = [
     "ALGORITHM",
     "ParsedSignature",
     "SignatureError",
+    "header_value",
     "now_request_time",
     "parse_signature",
     "parse_signature_header",
@@ -32,6 +36,7 @@ __all__ = [
     "signature_header",
     "string_to_sign",
     "verify",
+    "verify_notification",
 ]
 
 ALGORITHM = "RSA256"
@@ -183,6 +188,54 @@ def verify(
             "signature mismatch: the signature does not match this method, path, client-id, "
             "time and body under the given public key"
         ) from None
+
+
+def header_value(headers: Mapping[str, str], name: str) -> str | None:
+    """The header ``name`` (any case), stripped; None when it is absent or blank."""
+    value = headers.get(name)
+    if value is None:
+        lowered = name.lower()
+        for key, candidate in headers.items():
+            if key.lower() == lowered:
+                value = candidate
+                break
+    if value is None:
+        return None
+    value = value.strip()
+    return value or None
+
+
+def verify_notification(
+    public_key: rsa.RSAPublicKey,
+    *,
+    path: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    expected_client_id: str,
+) -> None:
+    """Verify an Antom notification (API.md §3); raises :class:`SignatureError` with the reason.
+
+    ``path`` is the path Antom requested on our server (keep notify URLs free of query strings).
+    """
+    missing = [
+        name
+        for name in ("client-id", "request-time", "signature")
+        if not header_value(headers, name)
+    ]
+    if missing:
+        raise SignatureError(f"notification is missing header(s): {', '.join(missing)}")
+    client_id = header_value(headers, "client-id") or ""
+    if client_id != expected_client_id:
+        raise SignatureError("notification client-id does not match our client ID")
+    verify(
+        public_key,
+        method="POST",
+        path=path,
+        client_id=client_id,
+        time=header_value(headers, "request-time") or "",
+        body=body,
+        signature=header_value(headers, "signature") or "",
+    )
 
 
 def now_request_time() -> str:

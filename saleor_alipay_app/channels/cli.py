@@ -14,8 +14,8 @@ from saleor_alipay_app.channels.service import (
 from saleor_alipay_app.config import Settings
 from saleor_alipay_app.crypto import load_key_ring
 from saleor_alipay_app.db import create_engine, session_factory, transaction
+from saleor_alipay_app.errors import ConfigurationError
 from saleor_alipay_app.installations.repository import Installation, InstallationRepository
-from saleor_alipay_app.payments.errors import ConfigurationError
 from saleor_alipay_app.payments.repository import PaymentsRepository
 
 

@@ -2,27 +2,42 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from saleor_alipay_app.antom.client import REGION_DOMAINS, AntomClient
+from saleor_alipay_app.antom.client import (
+    REGION_DOMAINS,
+    AntomClient,
+)
 from saleor_alipay_app.antom.keys import (
     KeyFormatError,
     load_private_key,
     load_public_key,
     private_key_pem,
+    public_key_base64,
     public_key_pem,
 )
 from saleor_alipay_app.antom.wallets import CAPABILITIES, Wallet
-from saleor_alipay_app.crypto import KeyRing
-from saleor_alipay_app.db import utcnow
-from saleor_alipay_app.payments.errors import ConfigurationError
-from saleor_alipay_app.payments.models import ChannelConfig
+from saleor_alipay_app.crypto import CryptoError, KeyRing
+from saleor_alipay_app.db import Sessions, transaction, utcnow
+from saleor_alipay_app.errors import (
+    ConfigurationError,
+    Invalid,
+)
+from saleor_alipay_app.installations.repository import Installation
+from saleor_alipay_app.payments.models import (
+    ChannelConfig,
+)
 from saleor_alipay_app.payments.repository import PaymentsRepository
+from saleor_alipay_app.saleor.client import SaleorClient, SaleorError
+
+log = logging.getLogger(__name__)
 
 PRIVATE_KEY_PURPOSE = "channel_config.merchant_private_key"
 CUSTOM_REGION = "custom"
@@ -209,3 +224,199 @@ def describe(config: ChannelConfig, base_url: str | None) -> dict[str, object]:
         "notificationUrls": urls,
         "updatedAt": config.updated_at.isoformat(),
     }
+
+
+# Longest key text accepted in a form (an RSA-4096 PEM is about 3,300 characters).
+MAX_KEY_TEXT = 10_000
+
+
+def wallet_choices() -> list[dict[str, str]]:
+    return [
+        {"id": cap.wallet.value, "name": cap.display_name, "currency": cap.currency}
+        for cap in CAPABILITIES.values()
+    ]
+
+
+@dataclass(frozen=True)
+class ConfigForm:
+    """A configuration as a person submits it. Empty key fields keep the stored keys."""
+
+    client_id: str
+    merchant_private_key: str | None = None
+    antom_public_key: str | None = None
+    # The public key the merchant uploaded to Antom, when given: checked against the private key.
+    merchant_public_key: str | None = None
+    region: str = "asia"
+    base_url: str | None = None
+    sandbox: bool = False
+    wallets: tuple[str, ...] = field(default_factory=tuple)
+
+
+def config_view(config: ChannelConfig, base_url: str | None, keys: KeyRing) -> dict[str, Any]:
+    """`describe` plus the public half of the merchant key (to upload to Antom)."""
+    view = describe(config, base_url)
+    try:
+        private = load_private_key(
+            keys.decrypt(config.merchant_private_key_encrypted, PRIVATE_KEY_PURPOSE)
+        )
+        view["merchantPublicKey"] = public_key_base64(private)
+    except (CryptoError, KeyFormatError):
+        view["merchantPublicKey"] = None
+    view["merchantPrivateKey"] = "set"
+    return view
+
+
+async def channel_configs(
+    sessions: Sessions, keys: KeyRing, installation_id: int, base_url: str | None
+) -> dict[str, dict[str, Any]]:
+    async with sessions() as session:
+        configs = await PaymentsRepository(session).configs(installation_id)
+    return {c.channel_slug: config_view(c, base_url, keys) for c in configs}
+
+
+async def list_channels(
+    sessions: Sessions,
+    keys: KeyRing,
+    saleor: SaleorClient,
+    installation: Installation,
+    base_url: str | None,
+) -> dict[str, Any]:
+    """Saleor's channels (read with the app token) with their Antom configuration, if any."""
+    assert installation.id is not None
+    configs = await channel_configs(sessions, keys, installation.id, base_url)
+    warning = None
+    channels: list[dict[str, Any]] = []
+    try:
+        data = await saleor.execute(
+            installation.saleor_api_url,
+            installation.app_token(keys),
+            "queries/channels.graphql",
+        )
+        channels = [c for c in data.get("channels") or [] if isinstance(c, dict)]
+    except SaleorError as exc:
+        log.warning("channels unavailable", extra={"error": str(exc)[:200]})
+        warning = f"Saleor's channels could not be read ({str(exc)[:200]}); configured ones shown"
+    items = []
+    seen = set()
+    for channel in channels:
+        slug = str(channel.get("slug") or "")
+        seen.add(slug)
+        items.append(
+            {
+                "slug": slug,
+                "name": channel.get("name") or slug,
+                "currency": channel.get("currencyCode"),
+                "isActive": bool(channel.get("isActive", True)),
+                "configuration": configs.get(slug),
+            }
+        )
+    for slug, config in sorted(configs.items()):
+        if slug not in seen:
+            items.append(
+                {
+                    "slug": slug,
+                    "name": slug,
+                    "currency": None,
+                    "isActive": False,
+                    "configuration": config,
+                }
+            )
+    return {"items": items, "wallets": wallet_choices(), "warning": warning}
+
+
+def _key_text(value: str | None, what: str) -> str | None:
+    if value is None or not value.strip():
+        return None
+    if len(value) > MAX_KEY_TEXT:
+        raise Invalid(
+            "INVALID_CONFIGURATION",
+            f"{what} is {len(value)} characters long: paste only the key (PEM or base64)",
+        )
+    return value
+
+
+async def _stored_keys(
+    sessions: Sessions, keys: KeyRing, installation_id: int, slug: str
+) -> tuple[str | None, str | None]:
+    async with sessions() as session:
+        config = await PaymentsRepository(session).config_for_channel(installation_id, slug)
+    if config is None:
+        return None, None
+    return (
+        keys.decrypt(config.merchant_private_key_encrypted, PRIVATE_KEY_PURPOSE),
+        config.antom_public_key,
+    )
+
+
+async def checked_config(
+    sessions: Sessions, keys: KeyRing, installation_id: int, slug: str, form: ConfigForm
+) -> ChannelConfigInput:
+    """The form completed with the stored keys where left empty, or `Invalid` saying what to fix."""
+    private = _key_text(form.merchant_private_key, "the merchant private key")
+    public = _key_text(form.antom_public_key, "the Antom public key")
+    merchant_public = _key_text(form.merchant_public_key, "your public key")
+    if private is None or public is None:
+        stored_private, stored_public = await _stored_keys(sessions, keys, installation_id, slug)
+        private = private or stored_private
+        public = public or stored_public
+    missing = [
+        what
+        for what, value in (
+            ("the merchant private key", private),
+            ("the Antom public key", public),
+        )
+        if value is None
+    ]
+    if missing:
+        raise Invalid("INVALID_CONFIGURATION", "paste " + " and ".join(missing))
+    assert private is not None
+    assert public is not None
+    client_id = form.client_id.strip()
+    if any(ch.isspace() for ch in client_id) or not client_id.isascii():
+        raise Invalid(
+            "INVALID_CONFIGURATION",
+            "the Antom client id has spaces or non-ASCII characters: copy it from Antom Dashboard",
+        )
+    data = ChannelConfigInput(
+        channel_slug=slug,
+        client_id=client_id,
+        merchant_private_key=private,
+        antom_public_key=public,
+        region=form.region or "asia",
+        base_url=(form.base_url or "").strip() or None,
+        sandbox=form.sandbox,
+        wallets=form.wallets,
+    )
+    try:
+        valid = validate(data)
+    except ConfigurationError as exc:
+        raise Invalid("INVALID_CONFIGURATION", str(exc)) from None
+    if merchant_public is not None:
+        try:
+            uploaded = load_public_key(merchant_public)
+        except KeyFormatError as exc:
+            raise Invalid("INVALID_CONFIGURATION", f"your public key: {exc}") from None
+        if uploaded.public_numbers() != valid.private_key.public_key().public_numbers():
+            raise Invalid(
+                "INVALID_CONFIGURATION",
+                "the merchant private key does not match the public key you uploaded to Antom: "
+                "paste the private key of that pair, or upload its public key to Antom",
+            )
+    return data
+
+
+async def save_channel_config(
+    sessions: Sessions,
+    keys: KeyRing,
+    installation_id: int,
+    slug: str,
+    form: ConfigForm,
+    base_url: str | None,
+) -> dict[str, Any]:
+    data = await checked_config(sessions, keys, installation_id, slug, form)
+    valid = validate(data)
+    async with transaction(sessions) as session:
+        config = await save_config(PaymentsRepository(session), installation_id, valid, keys)
+        view = config_view(config, base_url, keys)
+    log.info("channel configured", extra={"channel": slug, "installation": installation_id})
+    return view

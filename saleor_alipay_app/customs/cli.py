@@ -8,7 +8,7 @@ import json
 import sys
 import tempfile
 from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -17,14 +17,12 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from saleor_alipay_app.channels.service import AntomClients
+from saleor_alipay_app.composition import open_services, pick_installation
 from saleor_alipay_app.config import ConfigError, Settings, load_settings
-from saleor_alipay_app.crypto import CryptoError, load_key_ring
+from saleor_alipay_app.crypto import CryptoError
 from saleor_alipay_app.customs import service as customs
 from saleor_alipay_app.customs.models import DeclarationStatus
-from saleor_alipay_app.db import create_engine, session_factory
-from saleor_alipay_app.http import make_http_client
-from saleor_alipay_app.installations.repository import InstallationRepository
+from saleor_alipay_app.errors import AppError
 from saleor_alipay_app.logs import configure_logging
 from saleor_alipay_app.reconciliation import service as reconciliation
 from saleor_alipay_app.reconciliation.models import MISMATCH_KINDS, MatchKind
@@ -61,43 +59,19 @@ class _Context:
 
 @asynccontextmanager
 async def _context(settings: Settings, saleor_api_url: str | None) -> AsyncIterator[_Context]:
-    from saleor_alipay_app.db import migrate_async
-
-    try:
-        keys = load_key_ring(settings)
-    except CryptoError as exc:
-        raise _fail(str(exc)) from None
-    await migrate_async(settings)
-    engine = create_engine(settings)
-    http = make_http_client(timeout=settings.antom_call_timeout)
-    try:
-        sessions = session_factory(engine)
-        async with sessions() as session:
-            repo = InstallationRepository(session)
-            if saleor_api_url:
-                installation = await repo.get_by_api_url(saleor_api_url)
-                if installation is None:
-                    raise _fail(f"no installation for {saleor_api_url}")
-            else:
-                installations = await repo.list_all()
-                if not installations:
-                    raise _fail("no Saleor has installed the app yet: install it first")
-                if len(installations) > 1:
-                    urls = ", ".join(i.saleor_api_url for i in installations)
-                    raise _fail(
-                        f"several Saleors installed the app ({urls}): pass --saleor-api-url"
-                    )
-                installation = installations[0]
+    async with AsyncExitStack() as stack:
+        try:
+            services = await stack.enter_async_context(open_services(settings, migrate=True))
+            installation = await pick_installation(services.sessions, saleor_api_url)
+        except (CryptoError, AppError) as exc:
+            raise _fail(str(exc)) from None
         assert installation.id is not None
         deps = customs.CustomsDeps(
-            sessions=sessions,
-            keys=keys,
-            antom=AntomClients(http, keys, call_timeout=settings.antom_call_timeout),
+            sessions=services.sessions, keys=services.keys, antom=services.payments.antom
         )
-        yield _Context(settings, sessions, installation.id, installation.saleor_api_url, deps)
-    finally:
-        await http.aclose()
-        await engine.dispose()
+        yield _Context(
+            settings, services.sessions, installation.id, installation.saleor_api_url, deps
+        )
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:

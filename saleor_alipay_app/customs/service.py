@@ -52,6 +52,7 @@ from saleor_alipay_app.customs.models import (
 )
 from saleor_alipay_app.customs.repository import CustomsRepository
 from saleor_alipay_app.db import transaction, utcnow
+from saleor_alipay_app.errors import AppError
 from saleor_alipay_app.payments.models import History, PaymentStatus
 
 log = logging.getLogger(__name__)
@@ -68,14 +69,11 @@ OPEN_STATUSES: Final = frozenset({DeclarationStatus.PENDING, DeclarationStatus.I
 _CHINESE_ID = re.compile(r"^[0-9]{17}[0-9X]$")
 
 
-class DeclarationError(Exception):
+class DeclarationError(AppError):
     """A refusal before anything was sent: an HTTP status, a machine code and what to fix."""
 
     def __init__(self, code: str, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
+        super().__init__(code, message, status=status)
 
 
 @dataclass(frozen=True)

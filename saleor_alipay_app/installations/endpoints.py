@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse, Response
 
 from saleor_alipay_app.composition import Services, get_services
 from saleor_alipay_app.db import transaction
-from saleor_alipay_app.errors import ApiError
+from saleor_alipay_app.errors import AppError, Forbidden, Invalid, TooLarge, Unavailable
 from saleor_alipay_app.installations.repository import InstallationRepository, normalize_api_url
 from saleor_alipay_app.saleor.client import SaleorError, SaleorUnavailable
 from saleor_alipay_app.saleor.jws import public_keys
@@ -30,16 +30,13 @@ MAX_REGISTER_BODY = 10_000
 
 def _check_api_url(value: str | None, services: Services) -> str:
     if not value:
-        raise ApiError(400, "MISSING_SALEOR_API_URL", "Saleor-Api-Url header is missing")
+        raise Invalid("MISSING_SALEOR_API_URL", "Saleor-Api-Url header is missing")
     parts = urlsplit(value)
     if parts.scheme not in {"http", "https"} or not parts.netloc:
-        raise ApiError(
-            400, "INVALID_SALEOR_API_URL", f"Saleor-Api-Url {value!r} is not an http(s) URL"
-        )
+        raise Invalid("INVALID_SALEOR_API_URL", f"Saleor-Api-Url {value!r} is not an http(s) URL")
     url = normalize_api_url(value)
     if not services.settings.saleor_url_allowed(url):
-        raise ApiError(
-            403,
+        raise Forbidden(
             "SALEOR_URL_PROHIBITED",
             f"This app does not accept installations from {url}. Ask the app's operator to add "
             "it to ALLOWED_SALEOR_API_URLS.",
@@ -50,14 +47,14 @@ def _check_api_url(value: str | None, services: Services) -> str:
 async def _read_token(request: Request) -> str:
     body = await request.body()
     if len(body) > MAX_REGISTER_BODY:
-        raise ApiError(413, "PAYLOAD_TOO_LARGE", "registration body is too large")
+        raise TooLarge("PAYLOAD_TOO_LARGE", "registration body is too large")
     try:
         data = json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError):
-        raise ApiError(400, "INVALID_BODY", "registration body is not JSON") from None
+        raise Invalid("INVALID_BODY", "registration body is not JSON") from None
     token = data.get("auth_token") if isinstance(data, dict) else None
     if not isinstance(token, str) or not token.strip():
-        raise ApiError(400, "MISSING_AUTH_TOKEN", "registration body has no auth_token")
+        raise Invalid("MISSING_AUTH_TOKEN", "registration body has no auth_token")
     return token
 
 
@@ -69,8 +66,7 @@ async def register(request: Request) -> Response:
     try:
         data = await services.saleor.execute(api_url, token, "queries/app_id.graphql")
     except SaleorUnavailable as exc:
-        raise ApiError(
-            502,
+        raise Unavailable(
             "SALEOR_UNREACHABLE",
             f"The app could not reach {api_url} to verify its token ({exc}). Check that the app "
             "can reach Saleor's API, then retry the installation.",
@@ -81,8 +77,7 @@ async def register(request: Request) -> Response:
     app_id = app.get("id") if isinstance(app, dict) else None
     if not isinstance(app_id, str) or not app_id:
         # An inactive app's token authenticates nothing, exactly like a bogus token.
-        raise ApiError(
-            403,
+        raise Forbidden(
             "UNKNOWN_APP_ID",
             "Saleor did not confirm the app token it sent: the app is probably installed "
             "inactive. Install it with activation enabled (or activate it), then retry.",
@@ -91,14 +86,13 @@ async def register(request: Request) -> Response:
     try:
         jwks = await services.saleor.fetch_jwks(api_url)
     except SaleorError as exc:
-        raise ApiError(
-            502,
+        raise Unavailable(
             "JWKS_UNAVAILABLE",
             f"The app could not fetch Saleor's signing keys ({exc}). Retry the installation.",
         ) from None
     if not public_keys(jwks):
-        raise ApiError(
-            502, "JWKS_UNAVAILABLE", "Saleor's JWKS holds no RS256 key; retry the installation."
+        raise Unavailable(
+            "JWKS_UNAVAILABLE", "Saleor's JWKS holds no RS256 key; retry the installation."
         )
 
     async with transaction(services.sessions) as session:
@@ -117,7 +111,7 @@ async def register(request: Request) -> Response:
 async def register_route(request: Request) -> Response:
     try:
         return await register(request)
-    except ApiError as exc:
+    except AppError as exc:
         log.warning("installation refused", extra={"code": exc.code, "reason": exc.message})
         return exc.response()
 

@@ -21,7 +21,7 @@ from fastapi.responses import JSONResponse, Response
 
 from saleor_alipay_app.composition import Services, get_services
 from saleor_alipay_app.db import transaction
-from saleor_alipay_app.errors import ApiError
+from saleor_alipay_app.errors import AppError, Forbidden, Invalid, TooLarge, Unauthorized
 from saleor_alipay_app.installations.repository import Installation, InstallationRepository
 from saleor_alipay_app.saleor.client import SaleorError
 from saleor_alipay_app.saleor.events import SyncEvent
@@ -47,12 +47,12 @@ class SaleorWebhook:
 async def _read_body(request: Request) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise ApiError(413, "PAYLOAD_TOO_LARGE", "webhook body is larger than 1 MB")
+        raise TooLarge("PAYLOAD_TOO_LARGE", "webhook body is larger than 1 MB")
     body = bytearray()
     async for chunk in request.stream():
         body.extend(chunk)
         if len(body) > MAX_BODY_BYTES:
-            raise ApiError(413, "PAYLOAD_TOO_LARGE", "webhook body is larger than 1 MB")
+            raise TooLarge("PAYLOAD_TOO_LARGE", "webhook body is larger than 1 MB")
     return bytes(body)
 
 
@@ -89,18 +89,18 @@ async def _verify(
         return
     except SignatureInvalid as first:
         if not first.retry_with_fresh_keys:
-            raise ApiError(
-                401, "INVALID_SIGNATURE", f"Saleor-Signature refused: {first.reason}"
+            raise Unauthorized(
+                "INVALID_SIGNATURE", f"Saleor-Signature refused: {first.reason}"
             ) from None
         reason = first.reason
     fresh = await refresh_jwks(services, installation)
     if fresh is None:
-        raise ApiError(401, "INVALID_SIGNATURE", f"Saleor-Signature refused: {reason}")
+        raise Unauthorized("INVALID_SIGNATURE", f"Saleor-Signature refused: {reason}")
     try:
         verify_detached(signature, body, fresh)
     except SignatureInvalid as second:
-        raise ApiError(
-            401, "INVALID_SIGNATURE", f"Saleor-Signature refused: {second.reason}"
+        raise Unauthorized(
+            "INVALID_SIGNATURE", f"Saleor-Signature refused: {second.reason}"
         ) from None
     await keep_jwks(services, installation, fresh)
 
@@ -109,15 +109,14 @@ async def authenticate_webhook(request: Request, event: SyncEvent) -> SaleorWebh
     services = get_services(request)
     api_url = request.headers.get("saleor-api-url")
     if not api_url:
-        raise ApiError(400, "MISSING_SALEOR_API_URL", "Saleor-Api-Url header is missing")
+        raise Invalid("MISSING_SALEOR_API_URL", "Saleor-Api-Url header is missing")
     signature = request.headers.get("saleor-signature")
     if not signature:
-        raise ApiError(401, "MISSING_SIGNATURE", "Saleor-Signature header is missing")
+        raise Unauthorized("MISSING_SIGNATURE", "Saleor-Signature header is missing")
     async with services.sessions() as session:
         installation = await InstallationRepository(session).get_by_api_url(api_url)
     if installation is None:
-        raise ApiError(
-            401,
+        raise Unauthorized(
             "UNKNOWN_INSTALLATION",
             f"no installation for {api_url}: install the app from that Saleor dashboard first",
         )
@@ -126,21 +125,19 @@ async def authenticate_webhook(request: Request, event: SyncEvent) -> SaleorWebh
     try:
         payload = json.loads(body, parse_float=Decimal)
     except (json.JSONDecodeError, UnicodeDecodeError):
-        raise ApiError(400, "INVALID_PAYLOAD", "webhook body is not JSON") from None
+        raise Invalid("INVALID_PAYLOAD", "webhook body is not JSON") from None
     if not isinstance(payload, dict):
-        raise ApiError(400, "INVALID_PAYLOAD", "webhook body is not a JSON object")
+        raise Invalid("INVALID_PAYLOAD", "webhook body is not a JSON object")
     recipient = payload.get("recipient")
     recipient_id = recipient.get("id") if isinstance(recipient, dict) else None
     if recipient_id != installation.app_id:
-        raise ApiError(
-            403,
+        raise Forbidden(
             "RECIPIENT_MISMATCH",
             "the webhook is addressed to another app than the one installed for this Saleor",
         )
     header_event = request.headers.get("saleor-event")
     if header_event is not None and header_event.lower() != event.header_value:
-        raise ApiError(
-            400,
+        raise Invalid(
             "EVENT_MISMATCH",
             f"Saleor-Event {header_event!r} delivered to the {event.header_value} route",
         )
@@ -158,7 +155,7 @@ def _route(event: SyncEvent) -> Callable[[Request], Awaitable[Response]]:
     async def handle(request: Request) -> Response:
         try:
             webhook = await authenticate_webhook(request, event)
-        except ApiError as exc:
+        except AppError as exc:
             log.warning(
                 "webhook refused",
                 extra={"event": event.value, "code": exc.code, "reason": exc.message},

@@ -22,6 +22,7 @@ from saleor_alipay_app.antom.results import Outcome, merchant_message, shopper_m
 from saleor_alipay_app.antom.wallets import Wallet, WalletLimitError, check_refund
 from saleor_alipay_app.channels.service import notification_path
 from saleor_alipay_app.db import transaction, utcnow
+from saleor_alipay_app.payments.deps import PaymentDeps
 from saleor_alipay_app.payments.models import (
     HistorySubject,
     Payment,
@@ -33,7 +34,6 @@ from saleor_alipay_app.payments.reporting import enqueue_report, report_key
 from saleor_alipay_app.payments.repository import PaymentsRepository
 from saleor_alipay_app.payments.service import (
     REFUNDABLE_ACTIONS,
-    PaymentDeps,
     amount_of,
     cancel_at_antom,
     create_payment,

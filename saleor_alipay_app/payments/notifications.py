@@ -21,8 +21,9 @@ from saleor_alipay_app.antom.models import (
 )
 from saleor_alipay_app.antom.models import RefundStatus as AntomRefundStatus
 from saleor_alipay_app.db import transaction, utcnow
+from saleor_alipay_app.errors import PaymentError
 from saleor_alipay_app.payments.actions import refund_report_key, settle_refund
-from saleor_alipay_app.payments.errors import PaymentError
+from saleor_alipay_app.payments.deps import PaymentDeps
 from saleor_alipay_app.payments.models import (
     BindingPurpose,
     ChannelConfig,
@@ -32,7 +33,7 @@ from saleor_alipay_app.payments.models import (
     RefundStatus,
 )
 from saleor_alipay_app.payments.repository import PaymentsRepository
-from saleor_alipay_app.payments.service import PaymentDeps, amount_of, final_report_key, settle
+from saleor_alipay_app.payments.service import amount_of, final_report_key, settle
 
 log = logging.getLogger(__name__)
 

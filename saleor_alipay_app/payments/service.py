@@ -18,11 +18,8 @@ import binascii
 import hashlib
 import logging
 import time
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from saleor_alipay_app.agreements.service import ACCESS_TOKEN_PURPOSE, end_agreement
 from saleor_alipay_app.antom.client import AntomUnavailable
@@ -37,9 +34,9 @@ from saleor_alipay_app.antom.models import (
 from saleor_alipay_app.antom.models import PaymentStatus as AntomPaymentStatus
 from saleor_alipay_app.antom.money import Amount
 from saleor_alipay_app.antom.results import Outcome, shopper_message
-from saleor_alipay_app.channels.service import AntomClients, notification_path
-from saleor_alipay_app.crypto import KeyRing
+from saleor_alipay_app.channels.service import notification_path
 from saleor_alipay_app.db import transaction, utcnow
+from saleor_alipay_app.payments.deps import PaymentDeps
 from saleor_alipay_app.payments.models import (
     Agreement,
     AgreementStatus,
@@ -48,7 +45,7 @@ from saleor_alipay_app.payments.models import (
     Payment,
     PaymentStatus,
 )
-from saleor_alipay_app.payments.reporting import SaleorReporter, enqueue_report
+from saleor_alipay_app.payments.reporting import enqueue_report
 from saleor_alipay_app.payments.repository import PaymentsRepository
 
 log = logging.getLogger(__name__)
@@ -60,19 +57,6 @@ POLL_INTERVAL = 0.1
 FINAL = frozenset({PaymentStatus.SUCCEEDED, PaymentStatus.FAILED, PaymentStatus.CANCELLED})
 REFUNDABLE_ACTIONS = ["REFUND"]
 PENDING_ACTIONS = ["CANCEL"]
-
-
-@dataclass
-class PaymentDeps:
-    """What the payment use-cases need; built once per process by the web layer."""
-
-    sessions: async_sessionmaker[AsyncSession]
-    keys: KeyRing
-    antom: AntomClients
-    reporter: SaleorReporter
-    # Delay before a final outcome already answered synchronously is also reported (Saleor
-    # de-duplicates it; it only matters when our answer never reached Saleor).
-    confirm_delay: timedelta = timedelta(seconds=30)
 
 
 def payment_request_id(installation_id: int, transaction_id: str, attempt: int) -> str:

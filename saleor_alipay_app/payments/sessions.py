@@ -35,7 +35,8 @@ from saleor_alipay_app.antom.money import Amount, AmountError
 from saleor_alipay_app.antom.results import Outcome
 from saleor_alipay_app.antom.wallets import CAPABILITIES, Wallet, WalletLimitError, check_payment
 from saleor_alipay_app.db import transaction, utcnow
-from saleor_alipay_app.payments.errors import NotConfigured, PaymentError
+from saleor_alipay_app.errors import NotConfigured, PaymentError
+from saleor_alipay_app.payments.deps import PaymentDeps
 from saleor_alipay_app.payments.models import (
     Agreement,
     AgreementStatus,
@@ -49,7 +50,6 @@ from saleor_alipay_app.payments.models import (
 from saleor_alipay_app.payments.repository import PaymentsRepository
 from saleor_alipay_app.payments.service import (
     REFUNDABLE_ACTIONS,
-    PaymentDeps,
     create_payment,
     deadline_in,
     failure_message,

@@ -30,6 +30,7 @@ from saleor_alipay_app.antom.models import ApplyTokenRequest
 from saleor_alipay_app.antom.results import Outcome
 from saleor_alipay_app.db import transaction, utcnow
 from saleor_alipay_app.payments.actions import inquire_refund
+from saleor_alipay_app.payments.deps import PaymentDeps
 from saleor_alipay_app.payments.models import (
     Agreement,
     AgreementStatus,
@@ -40,7 +41,6 @@ from saleor_alipay_app.payments.models import (
 from saleor_alipay_app.payments.repository import PaymentsRepository
 from saleor_alipay_app.payments.service import (
     INQUIRY_BACKOFF,
-    PaymentDeps,
     cancel_at_antom,
     deadline_in,
     inquire_once,

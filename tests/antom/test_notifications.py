@@ -5,7 +5,7 @@ import json
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from saleor_alipay_app.antom.client import check_response, verify_notification
+from saleor_alipay_app.antom.client import check_response
 from saleor_alipay_app.antom.models import (
     NOTIFICATION_ACK_BODY,
     AuthorizationNotifyType,
@@ -17,7 +17,12 @@ from saleor_alipay_app.antom.models import (
     parse_notification,
 )
 from saleor_alipay_app.antom.money import Amount
-from saleor_alipay_app.antom.signing import SignatureError, sign, signature_header
+from saleor_alipay_app.antom.signing import (
+    SignatureError,
+    sign,
+    signature_header,
+    verify_notification,
+)
 
 CLIENT_ID = "5Y00000000000000"
 PATH = "/notify/antom/inst-1/payment"

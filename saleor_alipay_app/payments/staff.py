@@ -1,0 +1,188 @@
+"""What staff do with payments and refunds, from the dashboard or the CLI: list, read, and ask
+Antom where one stands."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from saleor_alipay_app.crypto import KeyRing
+from saleor_alipay_app.db import Sessions
+from saleor_alipay_app.errors import (
+    Invalid,
+    NotFound,
+)
+from saleor_alipay_app.payments.actions import inquire_refund
+from saleor_alipay_app.payments.admin_repository import (
+    AdminRepository,
+    PaymentSearch,
+    RefundSearch,
+)
+from saleor_alipay_app.payments.deps import ANTOM_BUDGET, PaymentDeps
+from saleor_alipay_app.payments.models import (
+    HistorySubject,
+    Payment,
+    PaymentStatus,
+    RefundStatus,
+)
+from saleor_alipay_app.payments.repository import PaymentsRepository
+from saleor_alipay_app.payments.schemas import (
+    history_view,
+    notification_view,
+    payment_view,
+    refund_view,
+    report_view,
+)
+from saleor_alipay_app.payments.service import deadline_in, inquire_once
+
+log = logging.getLogger(__name__)
+
+
+def parse_payment_status(value: str | None) -> PaymentStatus | None:
+    if not value:
+        return None
+    try:
+        return PaymentStatus(value.strip().upper())
+    except ValueError:
+        known = ", ".join(s.value for s in PaymentStatus)
+        raise Invalid("INVALID_STATUS", f"unknown payment status {value!r}: use {known}") from None
+
+
+def parse_refund_status(value: str | None) -> RefundStatus | None:
+    if not value:
+        return None
+    try:
+        return RefundStatus(value.strip().upper())
+    except ValueError:
+        known = ", ".join(s.value for s in RefundStatus)
+        raise Invalid("INVALID_STATUS", f"unknown refund status {value!r}: use {known}") from None
+
+
+def parse_day(value: str | None, what: str) -> datetime | None:
+    """A date (YYYY-MM-DD, taken as UTC midnight) or a full ISO-8601 time."""
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise Invalid("INVALID_DATE", f"{what}: {value!r} is not a date (YYYY-MM-DD)") from None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+async def list_payments(
+    sessions: Sessions, installation_id: int, search: PaymentSearch
+) -> dict[str, Any]:
+    async with sessions() as session:
+        repo = AdminRepository(session)
+        rows, total = await repo.search_payments(installation_id, search)
+        ids = [p.id for p in rows if p.id is not None]
+        refunded = await repo.refunded_amounts(ids)
+        agreements = await repo.agreement_public_ids(
+            [p.agreement_id for p in rows if p.agreement_id is not None]
+        )
+    items = [
+        payment_view(
+            p,
+            agreement_id=agreements.get(p.agreement_id) if p.agreement_id else None,
+            refunded=refunded.get(p.id or 0),
+        )
+        for p in rows
+    ]
+    return {"items": items, "total": total}
+
+
+async def _payment(session: AsyncSession, installation_id: int, payment_request_id: str) -> Payment:
+    payment = await AdminRepository(session).payment(installation_id, payment_request_id)
+    if payment is None:
+        raise NotFound("PAYMENT_NOT_FOUND", f"no payment {payment_request_id}")
+    return payment
+
+
+async def payment_detail(
+    sessions: Sessions, keys: KeyRing, installation_id: int, payment_request_id: str
+) -> dict[str, Any]:
+    """A payment with its refunds, the history of every state (its own, its refunds', its QR
+    code's and its reports'), the notifications Antom sent about it and the reports sent to
+    Saleor for its transaction."""
+    async with sessions() as session:
+        repo = AdminRepository(session)
+        payments = PaymentsRepository(session)
+        payment = await _payment(session, installation_id, payment_request_id)
+        assert payment.id is not None
+        refunds = await payments.refunds_for_payment(payment.id)
+        binding = (
+            await payments.binding_by_id(payment.binding_session_id)
+            if payment.binding_session_id is not None
+            else None
+        )
+        reports = await repo.reports_for_transaction(installation_id, payment.saleor_transaction_id)
+        subjects: list[tuple[HistorySubject, int]] = [(HistorySubject.PAYMENT, payment.id)]
+        subjects += [(HistorySubject.REFUND, r.id) for r in refunds if r.id is not None]
+        subjects += [(HistorySubject.REPORT, r.id) for r in reports if r.id is not None]
+        if binding is not None and binding.id is not None:
+            subjects.append((HistorySubject.BINDING, binding.id))
+        history = await repo.history_of(installation_id, subjects)
+        references = [payment.payment_request_id] + [r.refund_request_id for r in refunds]
+        if binding is not None:
+            references.append(binding.auth_state)
+        notifications = await repo.notifications_about(installation_id, references)
+        agreement_ids = await repo.agreement_public_ids(
+            [payment.agreement_id] if payment.agreement_id is not None else []
+        )
+    refunded = sum(
+        (r.amount for r in refunds if r.status is RefundStatus.SUCCEEDED), start=Decimal(0)
+    )
+    return {
+        **payment_view(
+            payment,
+            agreement_id=agreement_ids.get(payment.agreement_id or 0),
+            refunded=refunded,
+        ),
+        "refunds": [refund_view(r, payment) for r in refunds],
+        "history": [history_view(h) for h in history],
+        "notifications": [notification_view(n, keys) for n in notifications],
+        "reports": [report_view(r, payment.currency) for r in reports],
+    }
+
+
+async def inquire_payment(
+    deps: PaymentDeps, installation_id: int, payment_request_id: str
+) -> dict[str, Any]:
+    """Ask Antom now where a payment (and its unfinished refunds) stand."""
+    async with deps.sessions() as session:
+        payment = await _payment(session, installation_id, payment_request_id)
+        assert payment.id is not None
+        refunds = await PaymentsRepository(session).refunds_for_payment(payment.id)
+    before = payment.status
+    open_refunds = [r for r in refunds if r.status is RefundStatus.PROCESSING and r.id]
+    asked = False
+    if payment.status is PaymentStatus.PROCESSING:
+        asked = True
+        payment = await inquire_once(deps, payment.id, deadline=deadline_in(ANTOM_BUDGET))
+    for refund in open_refunds:
+        asked = True
+        assert refund.id is not None
+        await inquire_refund(deps, refund.id, deadline=deadline_in(ANTOM_BUDGET))
+    detail = await payment_detail(deps.sessions, deps.keys, installation_id, payment_request_id)
+    if not asked:
+        message = (
+            f"nothing to ask Antom: the payment is {before.value} and has no refund in progress"
+        )
+    elif detail["status"] != before.value:
+        message = f"Antom says the payment is now {detail['status']} (was {before.value})"
+    else:
+        message = f"asked Antom: the payment is still {detail['status']}"
+    return {"inquired": asked, "changed": detail["status"] != before.value, "message": message,
+            "payment": detail}  # fmt: skip
+
+
+async def list_refunds(
+    sessions: Sessions, installation_id: int, search: RefundSearch
+) -> dict[str, Any]:
+    async with sessions() as session:
+        rows, total = await AdminRepository(session).search_refunds(installation_id, search)
+    return {"items": [refund_view(r, p) for r, p in rows], "total": total}
