@@ -17,10 +17,9 @@ from saleor_alipay_app.composition import open_services
 from saleor_alipay_app.config import Settings, get_settings, warn_development_defaults
 from saleor_alipay_app.errors import AppError, Invalid
 from saleor_alipay_app.installations import endpoints as register
-from saleor_alipay_app.installations import webhooks as saleor_webhooks
 from saleor_alipay_app.payments import endpoints as antom_notifications
 from saleor_alipay_app.payments.sweeper import Sweeper
-from saleor_alipay_app.payments.webhooks.routes import register_payment_handlers
+from saleor_alipay_app.payments.webhooks import router as payment_webhooks
 from saleor_alipay_app.saleor.manifest import app_version
 
 log = logging.getLogger(__name__)
@@ -28,7 +27,6 @@ log = logging.getLogger(__name__)
 
 def create_app(settings: Settings | None = None, *, run_migrations: bool = True) -> FastAPI:
     settings = settings or get_settings()
-    register_payment_handlers()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -68,7 +66,7 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
     app.include_router(pages.router)
     app.include_router(register.router)
     app.include_router(antom_notifications.router)
-    app.include_router(saleor_webhooks.build_router())
+    app.include_router(payment_webhooks.build_router())
     app.include_router(admin.router)
     app.include_router(admin_after_payment.router)
     return app

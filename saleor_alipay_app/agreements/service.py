@@ -7,10 +7,13 @@ import logging
 import secrets
 from datetime import datetime, timedelta
 
-from saleor_alipay_app.antom.models import ApplyTokenResponse
+from saleor_alipay_app.antom.client import AntomUnavailable
+from saleor_alipay_app.antom.models import ApplyTokenResponse, RevokeRequest
+from saleor_alipay_app.antom.results import Outcome
 from saleor_alipay_app.antom.wallets import CAPABILITIES, Wallet
 from saleor_alipay_app.crypto import KeyRing
-from saleor_alipay_app.db import utcnow
+from saleor_alipay_app.db import transaction, utcnow
+from saleor_alipay_app.payments.deps import PaymentDeps
 from saleor_alipay_app.payments.models import (
     Agreement,
     AgreementStatus,
@@ -139,3 +142,27 @@ def usable(agreement: Agreement, now: datetime | None = None) -> bool:
         return False
     expires = agreement.access_token_expires_at
     return expires is None or expires > now
+
+
+async def revoke_at_antom(
+    deps: PaymentDeps, agreement: Agreement, reason: str, *, deadline: float
+) -> bool:
+    """Revoke at Antom first, then mark revoked. False when Antom gave no final answer."""
+    async with deps.sessions() as session:
+        config = await PaymentsRepository(session).config(agreement.channel_config_id)
+    assert config is not None
+    client = deps.antom.for_config(config)
+    token = deps.keys.decrypt(agreement.access_token_encrypted, ACCESS_TOKEN_PURPOSE)
+    try:
+        response = await client.revoke(RevokeRequest(access_token=token), deadline=deadline)
+    except AntomUnavailable:
+        return False
+    ok = response.outcome is Outcome.SUCCESS or response.result_code == "INVALID_ACCESS_TOKEN"
+    if not ok:
+        log.warning("revoke refused", extra={"code": response.result_code})
+        return False
+    async with transaction(deps.sessions) as session:
+        await end_agreement(
+            PaymentsRepository(session), agreement.id, AgreementStatus.REVOKED, reason
+        )
+    return True

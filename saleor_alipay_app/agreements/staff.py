@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from saleor_alipay_app.agreements.schemas import agreement_view
+from saleor_alipay_app.agreements.service import revoke_at_antom
 from saleor_alipay_app.db import Sessions
 from saleor_alipay_app.errors import (
     Conflict,
@@ -27,7 +28,6 @@ from saleor_alipay_app.payments.models import (
 )
 from saleor_alipay_app.payments.schemas import history_view, payment_view
 from saleor_alipay_app.payments.service import deadline_in
-from saleor_alipay_app.payments.sessions import revoke_agreement as revoke_at_antom
 
 log = logging.getLogger(__name__)
 

@@ -11,17 +11,15 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi import Request
 
 from saleor_alipay_app.composition import Services, get_services
 from saleor_alipay_app.db import transaction
-from saleor_alipay_app.errors import AppError, Forbidden, Invalid, TooLarge, Unauthorized
+from saleor_alipay_app.errors import Forbidden, Invalid, TooLarge, Unauthorized
 from saleor_alipay_app.installations.repository import Installation, InstallationRepository
 from saleor_alipay_app.saleor.client import SaleorError
 from saleor_alipay_app.saleor.events import SyncEvent
@@ -142,45 +140,3 @@ async def authenticate_webhook(request: Request, event: SyncEvent) -> SaleorWebh
             f"Saleor-Event {header_event!r} delivered to the {event.header_value} route",
         )
     return SaleorWebhook(event=event, installation=installation, payload=payload, raw_body=body)
-
-
-WebhookHandler = Callable[[SaleorWebhook, Services, str], Awaitable[Response]]
-
-# Handlers of the payment flows register here; an event without one is refused after
-# authentication (HTTP 501), so Saleor never mistakes a missing feature for a success.
-HANDLERS: dict[SyncEvent, WebhookHandler] = {}
-
-
-def _route(event: SyncEvent) -> Callable[[Request], Awaitable[Response]]:
-    async def handle(request: Request) -> Response:
-        try:
-            webhook = await authenticate_webhook(request, event)
-        except AppError as exc:
-            log.warning(
-                "webhook refused",
-                extra={"event": event.value, "code": exc.code, "reason": exc.message},
-            )
-            return exc.response()
-        handler = HANDLERS.get(event)
-        if handler is None:
-            return JSONResponse(
-                status_code=501,
-                content={
-                    "error": {
-                        "code": "NOT_IMPLEMENTED",
-                        "message": f"{event.value} is not handled by this version of the app",
-                    }
-                },
-            )
-        services = get_services(request)
-        return await handler(webhook, services, services.base_url(request))
-
-    handle.__name__ = f"webhook_{event.name.lower()}"
-    return handle
-
-
-def build_router() -> APIRouter:
-    router = APIRouter(tags=["saleor-webhooks"])
-    for event in SyncEvent:
-        router.add_api_route(event.path, _route(event), methods=["POST"], include_in_schema=True)
-    return router

@@ -33,6 +33,20 @@ class AgreementStatus(StrEnum):
     INVALID = "INVALID"  # Antom said INVALID_ACCESS_TOKEN or TOKEN_CANCELED
     EXPIRED = "EXPIRED"  # refresh token expired
 
+    @classmethod
+    def final_statuses(cls) -> frozenset[AgreementStatus]:
+        """Statuses that never change again."""
+        return frozenset({cls.REVOKED, cls.INVALID, cls.EXPIRED})
+
+    @classmethod
+    def open_statuses(cls) -> frozenset[AgreementStatus]:
+        """Statuses that can still change."""
+        return frozenset({cls.ACTIVE})
+
+    @property
+    def is_final(self) -> bool:
+        return self in self.final_statuses()
+
 
 class BindingPurpose(StrEnum):
     TRANSACTION = "TRANSACTION"  # bind, then pay a Saleor transaction
@@ -46,6 +60,20 @@ class BindingStatus(StrEnum):
     FAILED = "FAILED"  # declined, code refused, or token exchange failed
     EXPIRED = "EXPIRED"  # QR code expired without authorization
 
+    @classmethod
+    def final_statuses(cls) -> frozenset[BindingStatus]:
+        """Statuses that never change again."""
+        return frozenset({cls.BOUND, cls.FAILED, cls.EXPIRED})
+
+    @classmethod
+    def open_statuses(cls) -> frozenset[BindingStatus]:
+        """Statuses that can still change."""
+        return frozenset({cls.PENDING, cls.AUTHORIZED})
+
+    @property
+    def is_final(self) -> bool:
+        return self in self.final_statuses()
+
 
 class PaymentStatus(StrEnum):
     AWAITING_BINDING = "AWAITING_BINDING"  # no agreement yet: QR code shown
@@ -54,11 +82,39 @@ class PaymentStatus(StrEnum):
     FAILED = "FAILED"
     CANCELLED = "CANCELLED"
 
+    @classmethod
+    def final_statuses(cls) -> frozenset[PaymentStatus]:
+        """Statuses that never change again."""
+        return frozenset({cls.SUCCEEDED, cls.FAILED, cls.CANCELLED})
+
+    @classmethod
+    def open_statuses(cls) -> frozenset[PaymentStatus]:
+        """Statuses that can still change."""
+        return frozenset({cls.AWAITING_BINDING, cls.PROCESSING})
+
+    @property
+    def is_final(self) -> bool:
+        return self in self.final_statuses()
+
 
 class RefundStatus(StrEnum):
     PROCESSING = "PROCESSING"
     SUCCEEDED = "SUCCEEDED"
     FAILED = "FAILED"
+
+    @classmethod
+    def final_statuses(cls) -> frozenset[RefundStatus]:
+        """Statuses that never change again."""
+        return frozenset({cls.SUCCEEDED, cls.FAILED})
+
+    @classmethod
+    def open_statuses(cls) -> frozenset[RefundStatus]:
+        """Statuses that can still change."""
+        return frozenset({cls.PROCESSING})
+
+    @property
+    def is_final(self) -> bool:
+        return self in self.final_statuses()
 
 
 class NotificationKind(StrEnum):
@@ -71,6 +127,20 @@ class ReportStatus(StrEnum):
     PENDING = "PENDING"
     DONE = "DONE"
     FAILED = "FAILED"  # Saleor refused it for good (logged for an operator)
+
+    @classmethod
+    def final_statuses(cls) -> frozenset[ReportStatus]:
+        """Statuses that never change again."""
+        return frozenset({cls.DONE, cls.FAILED})
+
+    @classmethod
+    def open_statuses(cls) -> frozenset[ReportStatus]:
+        """Statuses that can still change."""
+        return frozenset({cls.PENDING})
+
+    @property
+    def is_final(self) -> bool:
+        return self in self.final_statuses()
 
 
 def _fk(target: str, *, nullable: bool = False) -> Any:

@@ -22,7 +22,6 @@ from saleor_alipay_app.antom.models import (
 from saleor_alipay_app.antom.models import RefundStatus as AntomRefundStatus
 from saleor_alipay_app.db import transaction, utcnow
 from saleor_alipay_app.errors import PaymentError
-from saleor_alipay_app.payments.actions import refund_report_key, settle_refund
 from saleor_alipay_app.payments.deps import PaymentDeps
 from saleor_alipay_app.payments.models import (
     BindingPurpose,
@@ -32,6 +31,7 @@ from saleor_alipay_app.payments.models import (
     PaymentStatus,
     RefundStatus,
 )
+from saleor_alipay_app.payments.refunds import refund_report_key, settle_refund
 from saleor_alipay_app.payments.repository import PaymentsRepository
 from saleor_alipay_app.payments.service import amount_of, final_report_key, settle
 
@@ -165,7 +165,7 @@ async def _binding_reported(deps: PaymentDeps, auth_state: str) -> NotificationR
     if not payments:
         return NotificationResult(True)
     payment = payments[-1]
-    if payment.status in (PaymentStatus.PROCESSING, PaymentStatus.AWAITING_BINDING):
+    if not payment.status.is_final:
         # Durable here; the sweeper follows the unknown outcome and reports it.
         return NotificationResult(True)
     if await deps.reporter.send_keys([final_report_key(payment)]):
@@ -213,7 +213,7 @@ async def _payment(
         )
     else:
         return NotificationResult(True)
-    if payment.status in (PaymentStatus.PROCESSING, PaymentStatus.AWAITING_BINDING):
+    if not payment.status.is_final:
         return NotificationResult(False, "payment state did not move")
     if await deps.reporter.send_keys([final_report_key(payment)]):
         return NotificationResult(True)

@@ -54,7 +54,6 @@ log = logging.getLogger(__name__)
 PAYMENT_DEADLINE = timedelta(minutes=3)
 INQUIRY_BACKOFF = (2, 4, 8, 16, 32, 60)
 POLL_INTERVAL = 0.1
-FINAL = frozenset({PaymentStatus.SUCCEEDED, PaymentStatus.FAILED, PaymentStatus.CANCELLED})
 REFUNDABLE_ACTIONS = ["REFUND"]
 PENDING_ACTIONS = ["CANCEL"]
 
@@ -285,7 +284,7 @@ async def settle(
     report_now: bool = False,
 ) -> Payment:
     """Store a final outcome once (the first final state wins) and queue its report."""
-    assert status in FINAL
+    assert status.is_final
     async with transaction(deps.sessions) as session:
         repo = PaymentsRepository(session)
         values: dict[str, object] = {"result_code": code, "next_inquiry_at": None}
@@ -297,7 +296,7 @@ async def settle(
             values["paid_at"] = paid_at
         moved = await repo.move_payment(
             payment_id,
-            [PaymentStatus.PROCESSING, PaymentStatus.AWAITING_BINDING],
+            PaymentStatus.open_statuses(),
             status,
             **values,
         )
@@ -493,7 +492,7 @@ async def _cancelled(deps: PaymentDeps, payment_id: int, code: str, *, report_no
         repo = PaymentsRepository(session)
         moved = await repo.move_payment(
             payment_id,
-            [PaymentStatus.PROCESSING, PaymentStatus.AWAITING_BINDING],
+            PaymentStatus.open_statuses(),
             PaymentStatus.CANCELLED,
             result_code=code,
             next_inquiry_at=None,
@@ -512,3 +511,20 @@ async def _cancelled(deps: PaymentDeps, payment_id: int, code: str, *, report_no
 
 def paid_amount(payment: Payment) -> Decimal:
     return payment.amount if payment.status is PaymentStatus.SUCCEEDED else Decimal(0)
+
+
+ACTION_BUDGET = 8.0
+
+
+async def transaction_payments(
+    deps: PaymentDeps, installation_id: int, transaction_id: str
+) -> list[Payment]:
+    async with deps.sessions() as session:
+        return await PaymentsRepository(session).payments_for_transaction(
+            installation_id, transaction_id
+        )
+
+
+def paid_payment(payments: list[Payment]) -> Payment | None:
+    paid = [p for p in payments if p.status is PaymentStatus.SUCCEEDED]
+    return paid[-1] if paid else None

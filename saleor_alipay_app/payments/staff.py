@@ -16,7 +16,6 @@ from saleor_alipay_app.errors import (
     Invalid,
     NotFound,
 )
-from saleor_alipay_app.payments.actions import inquire_refund
 from saleor_alipay_app.payments.admin_repository import (
     AdminRepository,
     PaymentSearch,
@@ -29,6 +28,7 @@ from saleor_alipay_app.payments.models import (
     PaymentStatus,
     RefundStatus,
 )
+from saleor_alipay_app.payments.refunds import inquire_refund
 from saleor_alipay_app.payments.repository import PaymentsRepository
 from saleor_alipay_app.payments.schemas import (
     history_view,

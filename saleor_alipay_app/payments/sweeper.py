@@ -23,13 +23,13 @@ from saleor_alipay_app.agreements.service import (
     REFRESH_MARGIN,
     REFRESH_TOKEN_PURPOSE,
     end_agreement,
+    revoke_at_antom,
     token_sha256,
 )
 from saleor_alipay_app.antom.client import AntomUnavailable
 from saleor_alipay_app.antom.models import ApplyTokenRequest
 from saleor_alipay_app.antom.results import Outcome
 from saleor_alipay_app.db import transaction, utcnow
-from saleor_alipay_app.payments.actions import inquire_refund
 from saleor_alipay_app.payments.deps import PaymentDeps
 from saleor_alipay_app.payments.models import (
     Agreement,
@@ -38,6 +38,7 @@ from saleor_alipay_app.payments.models import (
     PaymentStatus,
     RefundStatus,
 )
+from saleor_alipay_app.payments.refunds import inquire_refund
 from saleor_alipay_app.payments.repository import PaymentsRepository
 from saleor_alipay_app.payments.service import (
     INQUIRY_BACKOFF,
@@ -45,7 +46,6 @@ from saleor_alipay_app.payments.service import (
     deadline_in,
     inquire_once,
 )
-from saleor_alipay_app.payments.sessions import revoke_agreement
 
 log = logging.getLogger(__name__)
 
@@ -148,12 +148,12 @@ class Sweeper:
         async with self.deps.sessions() as session:
             in_flight = select(col(Payment.agreement_id)).where(
                 col(Payment.agreement_id).is_not(None),
-                col(Payment.status).in_([PaymentStatus.PROCESSING, PaymentStatus.AWAITING_BINDING]),
+                col(Payment.status).in_(PaymentStatus.open_statuses()),
             )
             finished = select(col(Payment.agreement_id)).where(
                 col(Payment.agreement_id).is_not(None),
                 col(Payment.status).in_(
-                    [PaymentStatus.SUCCEEDED, PaymentStatus.FAILED, PaymentStatus.CANCELLED]
+                    PaymentStatus.final_statuses()
                 ),
             )
             result = await session.execute(
@@ -168,7 +168,7 @@ class Sweeper:
             )
             agreements = list(result.scalars())
         for agreement in agreements:
-            await revoke_agreement(
+            await revoke_at_antom(
                 self.deps, agreement, "guest checkout finished", deadline=deadline_in(CALL_BUDGET)
             )
 

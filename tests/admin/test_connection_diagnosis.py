@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from saleor_alipay_app.admin.operations import (
+from saleor_alipay_app.channels.diagnosis import (
     ConnectionCheck,
     clock_skew,
     diagnose_answer,

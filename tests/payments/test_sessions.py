@@ -25,7 +25,7 @@ from saleor_alipay_app.antom import wallets as wallets_module
 from saleor_alipay_app.antom.wallets import CAPABILITIES, Wallet
 from saleor_alipay_app.config import Settings
 from saleor_alipay_app.db import transaction, utcnow
-from saleor_alipay_app.payments import sessions as sessions_module
+from saleor_alipay_app.payments.webhooks import common as sessions_module
 from saleor_alipay_app.payments.models import (
     Agreement,
     BindingSession,

@@ -1,0 +1,212 @@
+"""What every payment webhook shares: who is asking (`Context`), the time budget, the
+channel's configuration, and the session answer for where a payment stands."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+from saleor_alipay_app.agreements.binding import (
+    binding_data,
+)
+from saleor_alipay_app.agreements.service import (
+    STORED_METHOD_TYPE,
+    display_name,
+    wallet_name,
+)
+from saleor_alipay_app.antom.money import Amount
+from saleor_alipay_app.antom.wallets import CAPABILITIES, Wallet, WalletLimitError, check_payment
+from saleor_alipay_app.errors import NotConfigured
+from saleor_alipay_app.payments.deps import PaymentDeps
+from saleor_alipay_app.payments.models import (
+    Agreement,
+    BindingSession,
+    BindingStatus,
+    ChannelConfig,
+    Payment,
+    PaymentStatus,
+)
+from saleor_alipay_app.payments.repository import PaymentsRepository
+from saleor_alipay_app.payments.service import (
+    REFUNDABLE_ACTIONS,
+    deadline_in,
+    failure_message,
+    major_amount,
+)
+from saleor_alipay_app.saleor.responses import (
+    SessionResponse,
+    SessionResult,
+    StoredPaymentMethod,
+)
+
+# Saleor waits 18 s for a sync webhook; we answer well inside that.
+WEBHOOK_BUDGET = 12.0
+
+
+@dataclass(frozen=True)
+class Context:
+    """Who is asking: the installation, Saleor's app identifier and our public base URL."""
+
+    installation_id: int
+    app_identifier: str
+    base_url: str
+    saleor_version: tuple[int, int] = (3, 21)
+
+
+def saleor_version(text: str | None) -> tuple[int, int]:
+    try:
+        major, minor = (text or "").split(".")[:2]
+        return int(major), int(minor)
+    except ValueError:
+        return (3, 21)
+
+
+def strip_method_id(value: str, app_identifier: str) -> str:
+    """Storefronts pass a stored method's id raw or as `app:<identifier>:<id>`: accept both."""
+    prefix = f"app:{app_identifier}:"
+    if value.startswith(prefix):
+        return value[len(prefix) :]
+    return value
+
+
+async def load_config(deps: PaymentDeps, ctx: Context, channel_slug: str) -> ChannelConfig:
+    async with deps.sessions() as session:
+        config = await PaymentsRepository(session).config_for_channel(
+            ctx.installation_id, channel_slug
+        )
+    if config is None:
+        raise NotConfigured(channel_slug)
+    return config
+
+
+def usable_wallets(config: ChannelConfig, amount: Amount | None, currency: str) -> list[str]:
+    wallets = []
+    for name in config.enabled_wallets:
+        try:
+            wallet = Wallet(name)
+        except ValueError:
+            continue
+        if CAPABILITIES[wallet].currency != currency:
+            continue
+        if amount is not None:
+            try:
+                check_payment(wallet, amount)
+            except WalletLimitError:
+                continue
+        wallets.append(wallet.value)
+    return wallets
+
+
+def wallet_info(wallet: str) -> dict[str, Any]:
+    cap = CAPABILITIES[Wallet(wallet)]
+    info: dict[str, Any] = {
+        "id": wallet,
+        "name": cap.display_name,
+        "currency": cap.currency,
+        "minAmount": format(cap.min_amount, "f"),
+    }
+    if cap.max_amount is not None:
+        info["maxAmount"] = format(cap.max_amount, "f")
+    return info
+
+
+def failure(message: str, code: str, *, psp: str | None = None) -> SessionResponse:
+    return SessionResponse(
+        SessionResult.CHARGE_FAILURE, psp_reference=psp, message=message, data={"code": code}
+    )
+
+
+async def binding_of(deps: PaymentDeps, payment: Payment) -> BindingSession | None:
+    if payment.binding_session_id is None:
+        return None
+    async with deps.sessions() as session:
+        return await PaymentsRepository(session).binding_by_id(payment.binding_session_id)
+
+
+async def agreement_name(deps: PaymentDeps, payment: Payment) -> str | None:
+    if payment.agreement_id is None:
+        return wallet_name(payment.wallet)
+    async with deps.sessions() as session:
+        agreement = await PaymentsRepository(session).agreement(payment.agreement_id)
+    return display_name(agreement) if agreement is not None else wallet_name(payment.wallet)
+
+
+async def response_for(
+    deps: PaymentDeps,
+    ctx: Context,
+    payment: Payment,
+    *,
+    polling: bool,
+) -> SessionResponse:
+    """The session answer for where a payment stands. ``polling`` (process session): an
+    unknown outcome keeps the session open instead of ending it with CHARGE_REQUEST."""
+    psp = payment.payment_request_id
+    match payment.status:
+        case PaymentStatus.SUCCEEDED:
+            return SessionResponse(
+                SessionResult.CHARGE_SUCCESS,
+                psp_reference=psp,
+                amount=major_amount(payment),
+                actions=REFUNDABLE_ACTIONS,
+                message=f"Paid with {wallet_name(payment.wallet)}",
+                data={"status": "SUCCEEDED", "antomPaymentId": payment.antom_payment_id},
+                payment_method_name=await agreement_name(deps, payment),
+            )
+        case PaymentStatus.FAILED | PaymentStatus.CANCELLED:
+            return SessionResponse(
+                SessionResult.CHARGE_FAILURE,
+                psp_reference=psp,
+                amount=major_amount(payment),
+                message=failure_message(payment),
+                data={"status": payment.status.value, "code": payment.result_code},
+            )
+        case PaymentStatus.PROCESSING:
+            if polling:
+                return SessionResponse(
+                    SessionResult.CHARGE_ACTION_REQUIRED,
+                    psp_reference=psp,
+                    amount=major_amount(payment),
+                    message="The wallet is processing the payment",
+                    data={"status": "PROCESSING"},
+                )
+            return SessionResponse(
+                SessionResult.CHARGE_REQUEST,
+                psp_reference=psp,
+                amount=major_amount(payment),
+                message="The wallet is processing the payment; the result follows",
+                data={"status": "PROCESSING"},
+                actions=["CANCEL"],
+            )
+        case PaymentStatus.AWAITING_BINDING:
+            binding = await binding_of(deps, payment)
+            data = binding_data(binding) if binding is not None else {"status": "PENDING"}
+            return SessionResponse(
+                SessionResult.CHARGE_ACTION_REQUIRED,
+                psp_reference=psp,
+                amount=major_amount(payment),
+                message="Scan the QR code with your wallet to authorise the store",
+                data=data,
+                actions=["CANCEL"],
+            )
+
+
+async def wait_binding(deps: PaymentDeps, auth_state: str, deadline: float) -> BindingSession:
+    while True:
+        async with deps.sessions() as session:
+            binding = await PaymentsRepository(session).binding(auth_state)
+        assert binding is not None
+        if binding.status is not BindingStatus.AUTHORIZED or deadline_in(0) > deadline - 1:
+            return binding
+        await asyncio.sleep(0.1)
+
+
+def stored_method(agreement: Agreement) -> StoredPaymentMethod:
+    data: dict[str, Any] = {"wallet": agreement.wallet, "walletName": wallet_name(agreement.wallet)}
+    if agreement.user_login_id:
+        data["userLoginId"] = agreement.user_login_id
+    if agreement.access_token_expires_at is not None:
+        data["expiresAt"] = agreement.access_token_expires_at.isoformat()
+    return StoredPaymentMethod(
+        id=agreement.public_id, type=STORED_METHOD_TYPE, name=display_name(agreement), data=data
+    )

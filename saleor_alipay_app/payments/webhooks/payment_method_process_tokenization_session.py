@@ -1,0 +1,118 @@
+"""PAYMENT_METHOD_PROCESS_TOKENIZATION_SESSION: where saving the wallet stands."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from saleor_alipay_app.agreements.binding import (
+    BindingRequest,
+    binding_data,
+    refresh_binding,
+)
+from saleor_alipay_app.db import utcnow
+from saleor_alipay_app.errors import PaymentError
+from saleor_alipay_app.payments.deps import PaymentDeps
+from saleor_alipay_app.payments.models import (
+    BindingPurpose,
+    BindingStatus,
+)
+from saleor_alipay_app.payments.repository import PaymentsRepository
+from saleor_alipay_app.payments.service import (
+    deadline_in,
+)
+from saleor_alipay_app.payments.webhooks.common import (
+    WEBHOOK_BUDGET,
+    Context,
+    load_config,
+    stored_method,
+    strip_method_id,
+    wait_binding,
+)
+from saleor_alipay_app.saleor.payloads import UserChannelEvent
+from saleor_alipay_app.saleor.responses import (
+    TokenizationResponse,
+    TokenizationResult,
+)
+
+
+async def process_tokenization(
+    deps: PaymentDeps, ctx: Context, payload: UserChannelEvent
+) -> dict[str, Any]:
+    deadline = deadline_in(WEBHOOK_BUDGET)
+    auth_state = strip_method_id(payload.id or "", ctx.app_identifier)
+    async with deps.sessions() as session:
+        binding = await PaymentsRepository(session).binding(auth_state)
+    if (
+        binding is None
+        or binding.installation_id != ctx.installation_id
+        or binding.saleor_user_id != payload.user.id
+        or binding.channel_slug != payload.channel.slug
+        or binding.purpose is not BindingPurpose.TOKENIZATION
+    ):
+        return TokenizationResponse(
+            TokenizationResult.FAILED_TO_TOKENIZE, error="This wallet link was not found."
+        ).body()
+    if binding.status is BindingStatus.AUTHORIZED:
+        binding = await wait_binding(deps, binding.auth_state, deadline)
+    match binding.status:
+        case BindingStatus.BOUND:
+            async with deps.sessions() as session:
+                agreement = (
+                    await PaymentsRepository(session).agreement(binding.agreement_id)
+                    if binding.agreement_id is not None
+                    else None
+                )
+            if agreement is None:
+                return TokenizationResponse(
+                    TokenizationResult.FAILED_TO_TOKENIZE, error="The wallet link failed."
+                ).body()
+            return TokenizationResponse(
+                TokenizationResult.SUCCESSFULLY_TOKENIZED,
+                id=agreement.public_id,
+                data=stored_method(agreement).body(),
+            ).body()
+        case BindingStatus.FAILED:
+            return TokenizationResponse(
+                TokenizationResult.FAILED_TO_TOKENIZE,
+                error="The wallet did not authorise the store. Please try again.",
+            ).body()
+        case BindingStatus.AUTHORIZED:
+            return TokenizationResponse(
+                TokenizationResult.PENDING, id=binding.auth_state, data={"status": "AUTHORIZED"}
+            ).body()
+        case BindingStatus.PENDING | BindingStatus.EXPIRED:
+            if binding.status is BindingStatus.EXPIRED or binding.expires_at <= utcnow():
+                config = await load_config(deps, ctx, binding.channel_slug)
+                try:
+                    binding = await refresh_binding(
+                        deps,
+                        binding,
+                        BindingRequest(
+                            installation_id=ctx.installation_id,
+                            config=config,
+                            purpose=BindingPurpose.TOKENIZATION,
+                            wallet=binding.wallet,
+                            user_id=binding.saleor_user_id,
+                            email=binding.customer_email,
+                            transaction_id=None,
+                            base_url=ctx.base_url,
+                        ),
+                        deadline=deadline,
+                    )
+                except PaymentError as exc:
+                    return TokenizationResponse(
+                        TokenizationResult.FAILED_TO_TOKENIZE, error=exc.shopper_message
+                    ).body()
+            return TokenizationResponse(
+                TokenizationResult.ADDITIONAL_ACTION_REQUIRED,
+                id=binding.auth_state,
+                data=binding_data(binding),
+            ).body()
+
+
+Payload = UserChannelEvent
+
+
+async def answer(deps: PaymentDeps, ctx: Context, payload: UserChannelEvent) -> dict[str, Any]:
+    """The JSON body Saleor receives."""
+    return await process_tokenization(deps, ctx, payload)
