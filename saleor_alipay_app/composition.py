@@ -7,25 +7,31 @@ with `open_services`, and choose an installation with the one `pick_installation
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Annotated, Any, TypeVar
 
 import httpx
+import typer
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from saleor_alipay_app.channels.service import AntomClients
 from saleor_alipay_app.config import Settings
-from saleor_alipay_app.crypto import KeyRing, load_key_ring
-from saleor_alipay_app.db import create_engine, migrate_async, session_factory
-from saleor_alipay_app.errors import Invalid, NotFound
+from saleor_alipay_app.crypto import CryptoError, KeyRing, load_key_ring
+from saleor_alipay_app.db import create_engine, migrate, migrate_async, session_factory
+from saleor_alipay_app.errors import AppError, Invalid, NotFound
 from saleor_alipay_app.http import make_http_client
 from saleor_alipay_app.installations.repository import Installation, InstallationRepository
 from saleor_alipay_app.payments.deps import PaymentDeps
 from saleor_alipay_app.payments.reporting import SaleorReporter
 from saleor_alipay_app.saleor.client import SaleorClient
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -116,3 +122,67 @@ async def pick_installation(
 def get_services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
+
+
+def cli_settings() -> Settings:
+    """The settings for a CLI command, with logging set up; a bad setting exits 2 saying why."""
+    import typer
+
+    from saleor_alipay_app.config import ConfigError, load_settings
+    from saleor_alipay_app.logs import configure_logging
+
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+    configure_logging(settings.log_level)
+    return settings
+
+
+SaleorApiUrl = Annotated[
+    str | None,
+    typer.Option(help="Which installation (needed when several Saleors installed the app)."),
+]
+
+
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+
+
+Limit = Annotated[int, typer.Option(help="At most this many rows (newest first).")]
+
+
+def run_for_installation(
+    saleor_api_url: str | None, work: Callable[[PaymentDeps, Installation], Awaitable[T]]
+) -> T:
+    """For a CLI command: migrate, open the services, pick the installation and run ``work``;
+    an `AppError` exits 1 (2 for bad input)."""
+    settings = cli_settings()
+    migrate(settings)
+
+    async def run() -> T:
+        async with open_services(settings) as services:
+            installation = await pick_installation(services.sessions, saleor_api_url)
+            return await work(services.payments, installation)
+
+    try:
+        return asyncio.run(run())
+    except AppError as exc:
+        typer.echo(f"{exc.message} ({exc.code})", err=True)
+        raise typer.Exit(2 if exc.status_code == 400 else 1) from None
+    except CryptoError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+
+
+def installation_id(installation: Installation) -> int:
+    assert installation.id is not None
+    return installation.id
+
+
+def print_json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def time_text(value: str | None) -> str:
+    return (value or "-")[:19].replace("T", " ")

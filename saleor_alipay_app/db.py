@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import DateTime, String, Text, event, text
+from sqlalchemy import DateTime, String, Text, event, func, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -27,6 +27,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
+from sqlmodel import select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from saleor_alipay_app.config import Settings
 
@@ -149,3 +151,37 @@ async def migrate_async(settings: Settings, revision: str = "head") -> None:
 
 # The session factory every repository-using function takes.
 Sessions = async_sessionmaker[AsyncSession]
+
+
+# -- paging and searching, for every repository -----------------------------------------------
+
+MAX_PAGE = 200
+Row = TypeVar("Row")
+
+
+def page_window(limit: int, offset: int) -> tuple[int, int]:
+    """A page size within 1..MAX_PAGE and a non-negative offset."""
+    return max(1, min(limit, MAX_PAGE)), max(0, offset)
+
+
+def escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def like_pattern(text: str) -> str:
+    """A LIKE pattern (escape character ``\\``) that finds ``text`` anywhere."""
+    return f"%{escape_like(text)}%"
+
+
+async def paged(
+    session: AsyncSession,
+    query: SelectOfScalar[Row],
+    order: Sequence[Any],
+    limit: int,
+    offset: int,
+) -> tuple[list[Row], int]:
+    """One page of ``query`` in ``order``, with the total count."""
+    total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
+    limit, offset = page_window(limit, offset)
+    rows = await session.execute(query.order_by(*order).limit(limit).offset(offset))
+    return list(rows.scalars()), int(total)

@@ -25,8 +25,7 @@ from saleor_alipay_app.db import (
     transaction,
 )
 from saleor_alipay_app.installations.repository import InstallationRepository
-from saleor_alipay_app.maintenance import rotate_key
-from saleor_alipay_app.models import metadata
+from saleor_alipay_app.models import metadata, rotate_key
 
 
 def _head() -> str:

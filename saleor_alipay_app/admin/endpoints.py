@@ -13,8 +13,7 @@ from collections.abc import Awaitable
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
-from pydantic.alias_generators import to_camel
+from pydantic import BaseModel, Field
 
 from saleor_alipay_app.admin.auth import (
     HANDLE_PAYMENTS,
@@ -24,16 +23,14 @@ from saleor_alipay_app.admin.auth import (
     require,
 )
 from saleor_alipay_app.agreements import staff as agreement_staff
+from saleor_alipay_app.agreements.repository import AgreementSearch
 from saleor_alipay_app.channels import diagnosis
 from saleor_alipay_app.channels import service as channel_service
+from saleor_alipay_app.channels.schemas import ChannelConfigForm
 from saleor_alipay_app.composition import Services, get_services
 from saleor_alipay_app.payments import deps as payment_deps
 from saleor_alipay_app.payments import staff as payment_staff
-from saleor_alipay_app.payments.admin_repository import (
-    AgreementSearch,
-    PaymentSearch,
-    RefundSearch,
-)
+from saleor_alipay_app.payments.repository import PaymentSearch, RefundSearch
 
 router = APIRouter(prefix="/api/admin", tags=["admin"], route_class=AuthenticatedRoute)
 
@@ -52,33 +49,6 @@ def _parsed(parse: Any, value: str | None, *args: Any) -> Any:
 
 def _actor(user: StaffUser) -> str:
     return (user.email or user.user_id or "a staff member") + " in the dashboard"
-
-
-class ConfigBody(BaseModel):
-    """A channel configuration as the page submits it; empty keys keep the stored ones."""
-
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
-
-    client_id: str = Field(max_length=128)
-    merchant_private_key: str | None = None
-    antom_public_key: str | None = None
-    merchant_public_key: str | None = None
-    region: str = "asia"
-    base_url: str | None = Field(default=None, max_length=512)
-    sandbox: bool = False
-    wallets: list[str] = Field(default_factory=list, max_length=20)
-
-    def form(self) -> channel_service.ConfigForm:
-        return channel_service.ConfigForm(
-            client_id=self.client_id,
-            merchant_private_key=self.merchant_private_key,
-            antom_public_key=self.antom_public_key,
-            merchant_public_key=self.merchant_public_key,
-            region=self.region,
-            base_url=self.base_url,
-            sandbox=self.sandbox,
-            wallets=tuple(self.wallets),
-        )
 
 
 class RevokeBody(BaseModel):
@@ -118,7 +88,7 @@ async def channels(request: Request, user: Staff) -> dict[str, Any]:
 
 @router.put("/channels/{slug}/configuration")
 async def save_configuration(
-    slug: str, body: ConfigBody, request: Request, user: Admin
+    slug: str, body: ChannelConfigForm, request: Request, user: Admin
 ) -> dict[str, Any]:
     services = get_services(request)
     return await _run(
@@ -127,7 +97,7 @@ async def save_configuration(
             services.keys,
             user.installation_id,
             slug,
-            body.form(),
+            body,
             services.base_url(request),
         )
     )
@@ -135,7 +105,7 @@ async def save_configuration(
 
 @router.post("/channels/{slug}/test-connection")
 async def test_connection(
-    slug: str, body: ConfigBody, request: Request, user: Admin
+    slug: str, body: ChannelConfigForm, request: Request, user: Admin
 ) -> dict[str, Any]:
     services = get_services(request)
     return await _run(
@@ -145,7 +115,7 @@ async def test_connection(
             services.payments.antom.http,
             user.installation_id,
             slug,
-            body.form(),
+            body,
             call_timeout=min(payment_deps.ANTOM_BUDGET, services.settings.antom_call_timeout * 2),
         )
     )

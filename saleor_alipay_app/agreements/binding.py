@@ -17,6 +17,7 @@ from typing import Any
 
 import segno
 
+from saleor_alipay_app.agreements.repository import AgreementRepository
 from saleor_alipay_app.agreements.service import create_agreement, end_agreement, token_sha256
 from saleor_alipay_app.antom.client import AntomUnavailable
 from saleor_alipay_app.antom.models import (
@@ -182,7 +183,7 @@ async def _set_binding(
     """Compare-and-set on the binding's status; True for the one caller that moved it."""
     async with transaction(deps.sessions) as session:
         repo = PaymentsRepository(session)
-        binding = await repo.binding_by_id(binding_id)
+        binding = await AgreementRepository(repo.session).binding_by_id(binding_id)
         if binding is None or binding.status is not expected:
             return False
         for name, value in values.items():
@@ -217,7 +218,7 @@ async def handle_authorization(
         assert config.id is not None
         async with transaction(deps.sessions) as session:
             repo = PaymentsRepository(session)
-            agreement = await repo.agreement_by_token_sha256(
+            agreement = await AgreementRepository(repo.session).agreement_by_token_sha256(
                 config.id, token_sha256(notification.access_token)
             )
             if agreement is not None:
@@ -233,7 +234,7 @@ async def handle_authorization(
         log.info("authorization notification ignored", extra={"type": kind.value})
         return
     async with deps.sessions() as session:
-        binding = await PaymentsRepository(session).binding(notification.auth_state or "")
+        binding = await AgreementRepository(session).binding(notification.auth_state or "")
     if binding is None or binding.channel_config_id != config.id:
         log.warning("authorization for an unknown binding session")
         return
@@ -250,7 +251,7 @@ async def _exchange_code(
     deps: PaymentDeps, config: ChannelConfig, binding_id: int, auth_code: str, deadline: float
 ) -> None:
     async with deps.sessions() as session:
-        binding = await PaymentsRepository(session).binding_by_id(binding_id)
+        binding = await AgreementRepository(session).binding_by_id(binding_id)
     assert binding is not None
     client = deps.antom.for_config(config)
     request = ApplyTokenRequest.with_auth_code(binding.wallet, auth_code)
@@ -285,7 +286,7 @@ async def _exchange_code(
         return
     async with transaction(deps.sessions) as session:
         repo = PaymentsRepository(session)
-        row = await repo.binding_by_id(binding_id)
+        row = await AgreementRepository(repo.session).binding_by_id(binding_id)
         assert row is not None
         agreement = await create_agreement(
             repo, binding=row, config=config, token=response.model, keys=deps.keys
@@ -321,9 +322,9 @@ async def complete_binding(
     Saleor are queued, never sent here: callers inside a webhook must answer in time."""
     async with deps.sessions() as session:
         repo = PaymentsRepository(session)
-        binding = await repo.binding(auth_state)
+        binding = await AgreementRepository(repo.session).binding(auth_state)
         agreement = (
-            await repo.agreement(binding.agreement_id)
+            await AgreementRepository(repo.session).agreement(binding.agreement_id)
             if binding is not None and binding.agreement_id is not None
             else None
         )

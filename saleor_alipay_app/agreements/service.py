@@ -7,10 +7,12 @@ import logging
 import secrets
 from datetime import datetime, timedelta
 
+from saleor_alipay_app.agreements.repository import AgreementRepository
 from saleor_alipay_app.antom.client import AntomUnavailable
 from saleor_alipay_app.antom.models import ApplyTokenResponse, RevokeRequest
 from saleor_alipay_app.antom.results import Outcome
 from saleor_alipay_app.antom.wallets import CAPABILITIES, Wallet
+from saleor_alipay_app.channels.repository import ChannelConfigRepository
 from saleor_alipay_app.crypto import KeyRing
 from saleor_alipay_app.db import transaction, utcnow
 from saleor_alipay_app.payments.deps import PaymentDeps
@@ -66,7 +68,7 @@ async def create_agreement(
     now = utcnow()
     assert config.id is not None
     digest = token_sha256(access_token)
-    existing = await repo.agreement_by_token_sha256(config.id, digest)
+    existing = await AgreementRepository(repo.session).agreement_by_token_sha256(config.id, digest)
     if existing is not None:
         return existing
     agreement = Agreement(
@@ -114,7 +116,7 @@ async def end_agreement(
     """Mark an agreement ended (idempotent: an ended agreement keeps its first reason)."""
     if agreement_id is None:
         return None
-    agreement = await repo.agreement(agreement_id)
+    agreement = await AgreementRepository(repo.session).agreement(agreement_id)
     if agreement is None or agreement.status is not AgreementStatus.ACTIVE:
         return agreement
     now = utcnow()
@@ -149,7 +151,7 @@ async def revoke_at_antom(
 ) -> bool:
     """Revoke at Antom first, then mark revoked. False when Antom gave no final answer."""
     async with deps.sessions() as session:
-        config = await PaymentsRepository(session).config(agreement.channel_config_id)
+        config = await ChannelConfigRepository(session).config(agreement.channel_config_id)
     assert config is not None
     client = deps.antom.for_config(config)
     token = deps.keys.decrypt(agreement.access_token_encrypted, ACCESS_TOKEN_PURPOSE)

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from saleor_alipay_app.agreements.repository import AgreementRepository, AgreementSearch
 from saleor_alipay_app.agreements.schemas import agreement_view
 from saleor_alipay_app.agreements.service import revoke_at_antom
 from saleor_alipay_app.db import Sessions
@@ -16,16 +17,13 @@ from saleor_alipay_app.errors import (
     NotFound,
     Unavailable,
 )
-from saleor_alipay_app.payments.admin_repository import (
-    AdminRepository,
-    AgreementSearch,
-)
 from saleor_alipay_app.payments.deps import ANTOM_BUDGET, PaymentDeps
 from saleor_alipay_app.payments.models import (
     Agreement,
     AgreementStatus,
     HistorySubject,
 )
+from saleor_alipay_app.payments.repository import PaymentsRepository
 from saleor_alipay_app.payments.schemas import history_view, payment_view
 from saleor_alipay_app.payments.service import deadline_in
 
@@ -48,12 +46,14 @@ async def list_agreements(
     sessions: Sessions, installation_id: int, search: AgreementSearch
 ) -> dict[str, Any]:
     async with sessions() as session:
-        rows, total = await AdminRepository(session).search_agreements(installation_id, search)
+        rows, total = await AgreementRepository(session).search_agreements(installation_id, search)
     return {"items": [agreement_view(a) for a in rows], "total": total}
 
 
 async def _agreement(session: AsyncSession, installation_id: int, public_id: str) -> Agreement:
-    agreement = await AdminRepository(session).agreement(installation_id, public_id)
+    agreement = await AgreementRepository(session).agreement_by_public_id(
+        installation_id, public_id
+    )
     if agreement is None:
         raise NotFound("AGREEMENT_NOT_FOUND", f"no agreement {public_id}")
     return agreement
@@ -63,7 +63,7 @@ async def agreement_detail(
     sessions: Sessions, installation_id: int, public_id: str
 ) -> dict[str, Any]:
     async with sessions() as session:
-        repo = AdminRepository(session)
+        repo = PaymentsRepository(session)
         agreement = await _agreement(session, installation_id, public_id)
         assert agreement.id is not None
         history = await repo.history_of(installation_id, [(HistorySubject.AGREEMENT, agreement.id)])

@@ -15,10 +15,9 @@ import httpx
 from saleor_alipay_app.antom.client import AntomClient, AntomUnavailable, UnavailableReason
 from saleor_alipay_app.antom.models import InquiryPaymentRequest
 from saleor_alipay_app.antom.results import Call, merchant_message
+from saleor_alipay_app.channels.schemas import ChannelConfigForm
 from saleor_alipay_app.channels.service import (
-    ConfigForm,
     checked_config,
-    validate,
 )
 from saleor_alipay_app.crypto import KeyRing
 from saleor_alipay_app.db import Sessions
@@ -226,15 +225,14 @@ async def check_connection(
     http: httpx.AsyncClient,
     installation_id: int,
     slug: str,
-    form: ConfigForm,
+    form: ChannelConfigForm,
     *,
     call_timeout: float = ANTOM_BUDGET,
 ) -> dict[str, Any]:
     """One real signed call with the configuration being tested (nothing is saved): an
     inquiry of a payment that cannot exist. ORDER_NOT_EXIST, signed and verified, proves the
     client id, both keys and the URL are right."""
-    data = await checked_config(sessions, keys, installation_id, slug, form)
-    valid = validate(data)
+    valid = await checked_config(sessions, keys, installation_id, slug, form)
     client = AntomClient(
         base_url=valid.base_url,
         client_id=valid.client_id,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import secrets
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,6 +25,8 @@ from saleor_alipay_app.antom.keys import (
     public_key_pem,
 )
 from saleor_alipay_app.antom.wallets import CAPABILITIES, Wallet
+from saleor_alipay_app.channels.repository import ChannelConfigRepository
+from saleor_alipay_app.channels.schemas import ChannelConfigForm
 from saleor_alipay_app.crypto import CryptoError, KeyRing
 from saleor_alipay_app.db import Sessions, transaction, utcnow
 from saleor_alipay_app.errors import (
@@ -44,18 +47,6 @@ CUSTOM_REGION = "custom"
 
 
 @dataclass(frozen=True)
-class ChannelConfigInput:
-    channel_slug: str
-    client_id: str
-    merchant_private_key: str
-    antom_public_key: str
-    region: str = "asia"
-    base_url: str | None = None
-    sandbox: bool = False
-    wallets: tuple[str, ...] = (Wallet.ALIPAY_HK.value,)
-
-
-@dataclass(frozen=True)
 class ValidConfig:
     channel_slug: str
     client_id: str
@@ -67,20 +58,30 @@ class ValidConfig:
     wallets: list[str]
 
 
-def validate(data: ChannelConfigInput) -> ValidConfig:
+def validate(
+    *,
+    channel_slug: str,
+    client_id_text: str,
+    merchant_private_key: str,
+    antom_public_key: str,
+    region: str,
+    base_url: str | None,
+    sandbox: bool,
+    wallets: Sequence[str],
+) -> ValidConfig:
     """Check a configuration before storing it; ConfigurationError says what to fix."""
-    slug = data.channel_slug.strip()
+    slug = channel_slug.strip()
     if not slug:
         raise ConfigurationError("channel slug is required")
-    client_id = data.client_id.strip()
+    client_id = client_id_text.strip()
     if not client_id or len(client_id) > 128:
         raise ConfigurationError("Antom client id is required (as shown in Antom Dashboard)")
     try:
-        private_key = load_private_key(data.merchant_private_key)
+        private_key = load_private_key(merchant_private_key)
     except KeyFormatError as exc:
         raise ConfigurationError(f"merchant private key: {exc}") from None
     try:
-        public_key = load_public_key(data.antom_public_key)
+        public_key = load_public_key(antom_public_key)
     except KeyFormatError as exc:
         raise ConfigurationError(f"Antom public key: {exc}") from None
     if private_key.public_key().public_numbers() == public_key.public_numbers():
@@ -88,34 +89,33 @@ def validate(data: ChannelConfigInput) -> ValidConfig:
             "the Antom public key is the public half of your own private key: paste the key "
             "Antom Dashboard shows as 'Antom public key', not the one you uploaded"
         )
-    if data.base_url:
-        parts = urlsplit(data.base_url)
+    if base_url:
+        parts = urlsplit(base_url)
         if parts.scheme not in {"http", "https"} or not parts.netloc or parts.query:
-            raise ConfigurationError(f"base URL {data.base_url!r} must be an http(s) origin")
-        base_url = data.base_url.rstrip("/")
-        region = data.region if data.region in REGION_DOMAINS else CUSTOM_REGION
+            raise ConfigurationError(f"base URL {base_url!r} must be an http(s) origin")
+        base_url = base_url.rstrip("/")
+        region = region if region in REGION_DOMAINS else CUSTOM_REGION
     else:
-        if data.region not in REGION_DOMAINS:
+        if region not in REGION_DOMAINS:
             raise ConfigurationError(
-                f"unknown region {data.region!r}: use one of {', '.join(REGION_DOMAINS)} "
+                f"unknown region {region!r}: use one of {', '.join(REGION_DOMAINS)} "
                 "or give a base URL"
             )
-        base_url = REGION_DOMAINS[data.region]
-        region = data.region
-    wallets: list[str] = []
-    for name in data.wallets:
+        base_url = REGION_DOMAINS[region]
+    enabled: list[str] = []
+    for name in wallets:
         candidate = name.strip().upper()
         try:
             wallet = Wallet(candidate)
         except ValueError:
             known = ", ".join(w.value for w in CAPABILITIES)
             raise ConfigurationError(f"unknown wallet {name!r}: use {known}") from None
-        if wallet.value not in wallets:
-            wallets.append(wallet.value)
-    if not wallets:
+        if wallet.value not in enabled:
+            enabled.append(wallet.value)
+    if not enabled:
         raise ConfigurationError("enable at least one wallet")
-    sandbox = data.sandbox or client_id.startswith("SANDBOX_")
-    return ValidConfig(slug, client_id, private_key, public_key, region, base_url, sandbox, wallets)
+    sandbox = sandbox or client_id.startswith("SANDBOX_")
+    return ValidConfig(slug, client_id, private_key, public_key, region, base_url, sandbox, enabled)
 
 
 def new_public_id() -> str:
@@ -127,7 +127,9 @@ async def save_config(
 ) -> ChannelConfig:
     """Create or replace the configuration of a channel (its notification URLs stay)."""
     now = utcnow()
-    record = await repo.config_for_channel(installation_id, valid.channel_slug)
+    record = await ChannelConfigRepository(repo.session).config_for_channel(
+        installation_id, valid.channel_slug
+    )
     if record is None:
         record = ChannelConfig(
             installation_id=installation_id,
@@ -237,21 +239,6 @@ def wallet_choices() -> list[dict[str, str]]:
     ]
 
 
-@dataclass(frozen=True)
-class ConfigForm:
-    """A configuration as a person submits it. Empty key fields keep the stored keys."""
-
-    client_id: str
-    merchant_private_key: str | None = None
-    antom_public_key: str | None = None
-    # The public key the merchant uploaded to Antom, when given: checked against the private key.
-    merchant_public_key: str | None = None
-    region: str = "asia"
-    base_url: str | None = None
-    sandbox: bool = False
-    wallets: tuple[str, ...] = field(default_factory=tuple)
-
-
 def config_view(config: ChannelConfig, base_url: str | None, keys: KeyRing) -> dict[str, Any]:
     """`describe` plus the public half of the merchant key (to upload to Antom)."""
     view = describe(config, base_url)
@@ -270,7 +257,7 @@ async def channel_configs(
     sessions: Sessions, keys: KeyRing, installation_id: int, base_url: str | None
 ) -> dict[str, dict[str, Any]]:
     async with sessions() as session:
-        configs = await PaymentsRepository(session).configs(installation_id)
+        configs = await ChannelConfigRepository(session).configs(installation_id)
     return {c.channel_slug: config_view(c, base_url, keys) for c in configs}
 
 
@@ -339,7 +326,7 @@ async def _stored_keys(
     sessions: Sessions, keys: KeyRing, installation_id: int, slug: str
 ) -> tuple[str | None, str | None]:
     async with sessions() as session:
-        config = await PaymentsRepository(session).config_for_channel(installation_id, slug)
+        config = await ChannelConfigRepository(session).config_for_channel(installation_id, slug)
     if config is None:
         return None, None
     return (
@@ -349,8 +336,8 @@ async def _stored_keys(
 
 
 async def checked_config(
-    sessions: Sessions, keys: KeyRing, installation_id: int, slug: str, form: ConfigForm
-) -> ChannelConfigInput:
+    sessions: Sessions, keys: KeyRing, installation_id: int, slug: str, form: ChannelConfigForm
+) -> ValidConfig:
     """The form completed with the stored keys where left empty, or `Invalid` saying what to fix."""
     private = _key_text(form.merchant_private_key, "the merchant private key")
     public = _key_text(form.antom_public_key, "the Antom public key")
@@ -377,9 +364,9 @@ async def checked_config(
             "INVALID_CONFIGURATION",
             "the Antom client id has spaces or non-ASCII characters: copy it from Antom Dashboard",
         )
-    data = ChannelConfigInput(
+    valid = validate(
         channel_slug=slug,
-        client_id=client_id,
+        client_id_text=client_id,
         merchant_private_key=private,
         antom_public_key=public,
         region=form.region or "asia",
@@ -387,10 +374,6 @@ async def checked_config(
         sandbox=form.sandbox,
         wallets=form.wallets,
     )
-    try:
-        valid = validate(data)
-    except ConfigurationError as exc:
-        raise Invalid("INVALID_CONFIGURATION", str(exc)) from None
     if merchant_public is not None:
         try:
             uploaded = load_public_key(merchant_public)
@@ -402,7 +385,7 @@ async def checked_config(
                 "the merchant private key does not match the public key you uploaded to Antom: "
                 "paste the private key of that pair, or upload its public key to Antom",
             )
-    return data
+    return valid
 
 
 async def save_channel_config(
@@ -410,11 +393,10 @@ async def save_channel_config(
     keys: KeyRing,
     installation_id: int,
     slug: str,
-    form: ConfigForm,
+    form: ChannelConfigForm,
     base_url: str | None,
 ) -> dict[str, Any]:
-    data = await checked_config(sessions, keys, installation_id, slug, form)
-    valid = validate(data)
+    valid = await checked_config(sessions, keys, installation_id, slug, form)
     async with transaction(sessions) as session:
         config = await save_config(PaymentsRepository(session), installation_id, valid, keys)
         view = config_view(config, base_url, keys)

@@ -22,10 +22,10 @@ from saleor_alipay_app.antom.models import (
     parse_notification,
 )
 from saleor_alipay_app.antom.signing import SignatureError, verify_notification
+from saleor_alipay_app.channels.repository import ChannelConfigRepository
 from saleor_alipay_app.composition import get_services
 from saleor_alipay_app.payments import notifications
 from saleor_alipay_app.payments.models import NotificationKind
-from saleor_alipay_app.payments.repository import PaymentsRepository
 from saleor_alipay_app.payments.service import deadline_in
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ async def notify(public_id: str, kind: str, request: Request) -> Response:
     if kind not in _KINDS:
         return _refuse(404, "unknown notification kind")
     async with services.sessions() as session:
-        config = await PaymentsRepository(session).config_by_public_id(public_id)
+        config = await ChannelConfigRepository(session).config_by_public_id(public_id)
     if config is None:
         return _refuse(404, "unknown notification address")
     body = await request.body()

@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass
 
 from saleor_alipay_app.agreements.binding import handle_authorization
+from saleor_alipay_app.agreements.repository import AgreementRepository
 from saleor_alipay_app.antom.models import (
     AuthorizationNotifyType,
     NotifyAuthorization,
@@ -156,7 +157,7 @@ async def _binding_reported(deps: PaymentDeps, auth_state: str) -> NotificationR
     """After an authorization: for a checkout, ack once the payment's report reached Saleor."""
     async with deps.sessions() as session:
         repo = PaymentsRepository(session)
-        binding = await repo.binding(auth_state)
+        binding = await AgreementRepository(repo.session).binding(auth_state)
         if binding is None or binding.purpose is not BindingPurpose.TRANSACTION:
             return NotificationResult(True)
         payments = await repo.payments_for_transaction(

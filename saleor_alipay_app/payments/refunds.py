@@ -11,6 +11,7 @@ from saleor_alipay_app.antom.models import InquiryRefundRequest, RefundRequest
 from saleor_alipay_app.antom.models import RefundStatus as AntomRefundStatus
 from saleor_alipay_app.antom.money import Amount
 from saleor_alipay_app.antom.results import Outcome, merchant_message
+from saleor_alipay_app.channels.repository import ChannelConfigRepository
 from saleor_alipay_app.channels.service import notification_path
 from saleor_alipay_app.db import transaction, utcnow
 from saleor_alipay_app.payments.deps import PaymentDeps
@@ -65,7 +66,7 @@ async def send_refund(
     deps: PaymentDeps, refund: Refund, payment: Payment, *, base_url: str, deadline: float
 ) -> Refund:
     async with deps.sessions() as session:
-        config = await PaymentsRepository(session).config(payment.channel_config_id)
+        config = await ChannelConfigRepository(session).config(payment.channel_config_id)
     assert config is not None
     assert payment.antom_payment_id is not None, "a paid payment has Antom's paymentId"
     client = deps.antom.for_config(config)
@@ -164,7 +165,7 @@ async def inquire_refund(deps: PaymentDeps, refund_id: int, *, deadline: float) 
         assert refund is not None
         payment = await repo.payment(refund.payment_id)
         assert payment is not None
-        config = await repo.config(payment.channel_config_id)
+        config = await ChannelConfigRepository(repo.session).config(payment.channel_config_id)
     assert config is not None
     if refund.status is not RefundStatus.PROCESSING:
         return refund

@@ -1,22 +1,20 @@
-"""Every query of the payment flows. Use-cases call these and never write SQL themselves."""
+"""Every query on payments, refunds, notifications, reports to Saleor and history (the staff's
+searches included). Use-cases call these and never write SQL themselves."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from saleor_alipay_app.db import utcnow
+from saleor_alipay_app.db import escape_like, like_pattern, page_window, paged, utcnow
 from saleor_alipay_app.payments.models import (
-    Agreement,
-    AgreementStatus,
-    BindingSession,
-    ChannelConfig,
     History,
     HistorySubject,
     Notification,
@@ -27,6 +25,26 @@ from saleor_alipay_app.payments.models import (
     ReportStatus,
     SaleorReport,
 )
+
+
+@dataclass(frozen=True)
+class PaymentSearch:
+    q: str | None = None  # paymentRequestId, Antom paymentId or Saleor transaction id
+    status: PaymentStatus | None = None
+    wallet: str | None = None
+    channel: str | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    limit: int = 50
+    offset: int = 0
+
+
+@dataclass(frozen=True)
+class RefundSearch:
+    q: str | None = None  # refundRequestId, Antom refundId or the payment's paymentRequestId
+    status: RefundStatus | None = None
+    limit: int = 50
+    offset: int = 0
 
 
 class PaymentsRepository:
@@ -72,100 +90,6 @@ class PaymentsRepository:
             .order_by(col(History.id))
         )
         return list(result.scalars())
-
-    # -- channel configurations -------------------------------------------------------------
-
-    async def config_for_channel(self, installation_id: int, slug: str) -> ChannelConfig | None:
-        result = await self.session.execute(
-            select(ChannelConfig).where(
-                col(ChannelConfig.installation_id) == installation_id,
-                col(ChannelConfig.channel_slug) == slug,
-            )
-        )
-        return result.scalar_one_or_none()
-
-    async def config_by_public_id(self, public_id: str) -> ChannelConfig | None:
-        result = await self.session.execute(
-            select(ChannelConfig).where(col(ChannelConfig.public_id) == public_id)
-        )
-        return result.scalar_one_or_none()
-
-    async def config(self, config_id: int) -> ChannelConfig | None:
-        return await self.session.get(ChannelConfig, config_id)
-
-    async def configs(self, installation_id: int | None = None) -> list[ChannelConfig]:
-        query = select(ChannelConfig).order_by(
-            col(ChannelConfig.installation_id), col(ChannelConfig.channel_slug)
-        )
-        if installation_id is not None:
-            query = query.where(col(ChannelConfig.installation_id) == installation_id)
-        return list((await self.session.execute(query)).scalars())
-
-    # -- agreements ---------------------------------------------------------------------------
-
-    async def agreement(self, agreement_id: int) -> Agreement | None:
-        return await self.session.get(Agreement, agreement_id)
-
-    async def agreement_by_public_id(
-        self, installation_id: int, public_id: str
-    ) -> Agreement | None:
-        result = await self.session.execute(
-            select(Agreement).where(
-                col(Agreement.installation_id) == installation_id,
-                col(Agreement.public_id) == public_id,
-            )
-        )
-        return result.scalar_one_or_none()
-
-    async def agreement_by_token_sha256(
-        self, channel_config_id: int, digest: str
-    ) -> Agreement | None:
-        result = await self.session.execute(
-            select(Agreement).where(
-                col(Agreement.channel_config_id) == channel_config_id,
-                col(Agreement.access_token_sha256) == digest,
-            )
-        )
-        return result.scalar_one_or_none()
-
-    async def active_agreements(
-        self, installation_id: int, saleor_user_id: str, channel_slug: str
-    ) -> list[Agreement]:
-        result = await self.session.execute(
-            select(Agreement)
-            .where(
-                col(Agreement.installation_id) == installation_id,
-                col(Agreement.saleor_user_id) == saleor_user_id,
-                col(Agreement.channel_slug) == channel_slug,
-                col(Agreement.status) == AgreementStatus.ACTIVE,
-                col(Agreement.guest).is_(False),
-            )
-            .order_by(col(Agreement.created_at))
-        )
-        return list(result.scalars())
-
-    async def agreements_to_refresh(self, before: datetime, limit: int) -> list[Agreement]:
-        result = await self.session.execute(
-            select(Agreement)
-            .where(
-                col(Agreement.status) == AgreementStatus.ACTIVE,
-                col(Agreement.refresh_token_encrypted).is_not(None),
-                col(Agreement.access_token_expires_at) < before,
-            )
-            .limit(limit)
-        )
-        return list(result.scalars())
-
-    # -- binding sessions ---------------------------------------------------------------------
-
-    async def binding(self, auth_state: str) -> BindingSession | None:
-        result = await self.session.execute(
-            select(BindingSession).where(col(BindingSession.auth_state) == auth_state)
-        )
-        return result.scalar_one_or_none()
-
-    async def binding_by_id(self, binding_id: int) -> BindingSession | None:
-        return await self.session.get(BindingSession, binding_id)
 
     # -- payments -----------------------------------------------------------------------------
 
@@ -358,3 +282,170 @@ class PaymentsRepository:
 
     async def report(self, report_id: int) -> SaleorReport | None:
         return await self.session.get(SaleorReport, report_id)
+
+    # -- what staff search and read ----------------------------------------------------------
+
+    async def payments_with_agreement(
+        self, installation_id: int, agreement_id: int, limit: int = 20
+    ) -> list[Payment]:
+        result = await self.session.execute(
+            select(Payment)
+            .where(
+                col(Payment.installation_id) == installation_id,
+                col(Payment.agreement_id) == agreement_id,
+            )
+            .order_by(col(Payment.created_at).desc(), col(Payment.id).desc())
+            .limit(limit)
+        )
+        return list(result.scalars())
+
+    async def search_payments(
+        self, installation_id: int, search: PaymentSearch
+    ) -> tuple[list[Payment], int]:
+        query = select(Payment).where(col(Payment.installation_id) == installation_id)
+        if search.q and search.q.strip():
+            text = search.q.strip()
+            query = query.where(
+                or_(
+                    col(Payment.payment_request_id) == text,
+                    col(Payment.antom_payment_id) == text,
+                    col(Payment.saleor_transaction_id) == text,
+                )
+            )
+        if search.status is not None:
+            query = query.where(col(Payment.status) == search.status)
+        if search.wallet:
+            query = query.where(col(Payment.wallet) == search.wallet.strip().upper())
+        if search.channel:
+            query = query.where(col(Payment.channel_slug) == search.channel)
+        if search.created_from is not None:
+            query = query.where(col(Payment.created_at) >= search.created_from)
+        if search.created_to is not None:
+            query = query.where(col(Payment.created_at) < search.created_to)
+        return await paged(
+            self.session,
+            query,
+            [col(Payment.created_at).desc(), col(Payment.id).desc()],
+            search.limit,
+            search.offset,
+        )
+
+    async def payment_in(self, installation_id: int, payment_request_id: str) -> Payment | None:
+        result = await self.session.execute(
+            select(Payment).where(
+                col(Payment.installation_id) == installation_id,
+                col(Payment.payment_request_id) == payment_request_id,
+            )
+        )
+        return result.scalar_one_or_none()
+
+    async def refunded_amounts(self, payment_ids: Sequence[int]) -> dict[int, Any]:
+        """Sum of successful refunds per payment."""
+        if not payment_ids:
+            return {}
+        result = await self.session.execute(
+            select(col(Refund.payment_id), func.sum(col(Refund.amount)))
+            .where(
+                col(Refund.payment_id).in_(list(payment_ids)),
+                col(Refund.status) == RefundStatus.SUCCEEDED,
+            )
+            .group_by(col(Refund.payment_id))
+        )
+        return {int(pid): total for pid, total in result.all()}
+
+    async def search_refunds(
+        self, installation_id: int, search: RefundSearch
+    ) -> tuple[list[tuple[Refund, Payment]], int]:
+        query = (
+            select(Refund, Payment)
+            .join(Payment, col(Payment.id) == col(Refund.payment_id))
+            .where(col(Refund.installation_id) == installation_id)
+        )
+        count = (
+            select(func.count())
+            .select_from(Refund)
+            .join(Payment, col(Payment.id) == col(Refund.payment_id))
+            .where(col(Refund.installation_id) == installation_id)
+        )
+        conditions: list[Any] = []
+        if search.q and search.q.strip():
+            text = search.q.strip()
+            conditions.append(
+                or_(
+                    col(Refund.refund_request_id) == text,
+                    col(Refund.antom_refund_id) == text,
+                    col(Payment.payment_request_id) == text,
+                )
+            )
+        if search.status is not None:
+            conditions.append(col(Refund.status) == search.status)
+        for condition in conditions:
+            query = query.where(condition)
+            count = count.where(condition)
+        total = (await self.session.execute(count)).scalar_one()
+        limit, offset = page_window(search.limit, search.offset)
+        rows = await self.session.execute(
+            query.order_by(col(Refund.created_at).desc(), col(Refund.id).desc())
+            .limit(limit)
+            .offset(offset)
+        )
+        return [(refund, payment) for refund, payment in rows.all()], int(total)
+
+    async def history_of(
+        self, installation_id: int, subjects: Sequence[tuple[HistorySubject, int]]
+    ) -> list[History]:
+        if not subjects:
+            return []
+        result = await self.session.execute(
+            select(History)
+            .where(
+                col(History.installation_id) == installation_id,
+                or_(
+                    *(
+                        (col(History.subject) == subject) & (col(History.subject_id) == sid)
+                        for subject, sid in subjects
+                    )
+                ),
+            )
+            .order_by(col(History.created_at), col(History.id))
+        )
+        return list(result.scalars())
+
+    async def notifications_about(
+        self, installation_id: int, references: Sequence[str]
+    ) -> list[Notification]:
+        """Notifications whose natural key names one of ``references`` (paymentRequestId,
+        refundRequestId, authState)."""
+        wanted = [r for r in references if r]
+        if not wanted:
+            return []
+        result = await self.session.execute(
+            select(Notification)
+            .where(
+                col(Notification.installation_id) == installation_id,
+                or_(
+                    *(
+                        col(Notification.natural_key).like(like_pattern(f":{ref}:"), escape="\\")
+                        | col(Notification.natural_key).like(
+                            "%" + escape_like(f":{ref}"), escape="\\"
+                        )
+                        for ref in wanted
+                    )
+                ),
+            )
+            .order_by(col(Notification.received_at), col(Notification.id))
+        )
+        return list(result.scalars())
+
+    async def reports_for_transaction(
+        self, installation_id: int, transaction_id: str
+    ) -> list[SaleorReport]:
+        result = await self.session.execute(
+            select(SaleorReport)
+            .where(
+                col(SaleorReport.installation_id) == installation_id,
+                col(SaleorReport.saleor_transaction_id) == transaction_id,
+            )
+            .order_by(col(SaleorReport.created_at), col(SaleorReport.id))
+        )
+        return list(result.scalars())

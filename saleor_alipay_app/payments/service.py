@@ -21,6 +21,7 @@ import time
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from saleor_alipay_app.agreements.repository import AgreementRepository
 from saleor_alipay_app.agreements.service import ACCESS_TOKEN_PURPOSE, end_agreement
 from saleor_alipay_app.antom.client import AntomUnavailable
 from saleor_alipay_app.antom.models import (
@@ -34,6 +35,7 @@ from saleor_alipay_app.antom.models import (
 from saleor_alipay_app.antom.models import PaymentStatus as AntomPaymentStatus
 from saleor_alipay_app.antom.money import Amount
 from saleor_alipay_app.antom.results import Outcome, shopper_message
+from saleor_alipay_app.channels.repository import ChannelConfigRepository
 from saleor_alipay_app.channels.service import notification_path
 from saleor_alipay_app.db import transaction, utcnow
 from saleor_alipay_app.payments.deps import PaymentDeps
@@ -182,8 +184,8 @@ async def send_pay(
         payment = await repo.payment(payment_id)
         assert payment is not None
         assert payment.agreement_id is not None
-        agreement = await repo.agreement(payment.agreement_id)
-        config = await repo.config(payment.channel_config_id)
+        agreement = await AgreementRepository(repo.session).agreement(payment.agreement_id)
+        config = await ChannelConfigRepository(repo.session).config(payment.channel_config_id)
     assert agreement is not None
     assert config is not None
     client = deps.antom.for_config(config)
@@ -377,7 +379,7 @@ async def inquire_once(
         repo = PaymentsRepository(session)
         payment = await repo.payment(payment_id)
         assert payment is not None
-        config = await repo.config(payment.channel_config_id)
+        config = await ChannelConfigRepository(repo.session).config(payment.channel_config_id)
     assert config is not None
     if payment.status is not PaymentStatus.PROCESSING:
         return payment
@@ -466,7 +468,7 @@ async def cancel_at_antom(
     guarantees a cancelled payment is not charged, or is reversed). U: unchanged, retry later."""
     payment = await _reload(deps, payment_id)
     async with deps.sessions() as session:
-        config = await PaymentsRepository(session).config(payment.channel_config_id)
+        config = await ChannelConfigRepository(session).config(payment.channel_config_id)
     assert config is not None
     client = deps.antom.for_config(config)
     try:

@@ -10,16 +10,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from saleor_alipay_app.agreements.repository import AgreementRepository
 from saleor_alipay_app.crypto import KeyRing
 from saleor_alipay_app.db import Sessions
 from saleor_alipay_app.errors import (
     Invalid,
     NotFound,
-)
-from saleor_alipay_app.payments.admin_repository import (
-    AdminRepository,
-    PaymentSearch,
-    RefundSearch,
 )
 from saleor_alipay_app.payments.deps import ANTOM_BUDGET, PaymentDeps
 from saleor_alipay_app.payments.models import (
@@ -29,7 +25,7 @@ from saleor_alipay_app.payments.models import (
     RefundStatus,
 )
 from saleor_alipay_app.payments.refunds import inquire_refund
-from saleor_alipay_app.payments.repository import PaymentsRepository
+from saleor_alipay_app.payments.repository import PaymentSearch, PaymentsRepository, RefundSearch
 from saleor_alipay_app.payments.schemas import (
     history_view,
     notification_view,
@@ -77,11 +73,11 @@ async def list_payments(
     sessions: Sessions, installation_id: int, search: PaymentSearch
 ) -> dict[str, Any]:
     async with sessions() as session:
-        repo = AdminRepository(session)
+        repo = PaymentsRepository(session)
         rows, total = await repo.search_payments(installation_id, search)
         ids = [p.id for p in rows if p.id is not None]
         refunded = await repo.refunded_amounts(ids)
-        agreements = await repo.agreement_public_ids(
+        agreements = await AgreementRepository(repo.session).agreement_public_ids(
             [p.agreement_id for p in rows if p.agreement_id is not None]
         )
     items = [
@@ -96,7 +92,7 @@ async def list_payments(
 
 
 async def _payment(session: AsyncSession, installation_id: int, payment_request_id: str) -> Payment:
-    payment = await AdminRepository(session).payment(installation_id, payment_request_id)
+    payment = await PaymentsRepository(session).payment_in(installation_id, payment_request_id)
     if payment is None:
         raise NotFound("PAYMENT_NOT_FOUND", f"no payment {payment_request_id}")
     return payment
@@ -109,13 +105,13 @@ async def payment_detail(
     code's and its reports'), the notifications Antom sent about it and the reports sent to
     Saleor for its transaction."""
     async with sessions() as session:
-        repo = AdminRepository(session)
+        repo = PaymentsRepository(session)
         payments = PaymentsRepository(session)
         payment = await _payment(session, installation_id, payment_request_id)
         assert payment.id is not None
         refunds = await payments.refunds_for_payment(payment.id)
         binding = (
-            await payments.binding_by_id(payment.binding_session_id)
+            await AgreementRepository(payments.session).binding_by_id(payment.binding_session_id)
             if payment.binding_session_id is not None
             else None
         )
@@ -130,7 +126,7 @@ async def payment_detail(
         if binding is not None:
             references.append(binding.auth_state)
         notifications = await repo.notifications_about(installation_id, references)
-        agreement_ids = await repo.agreement_public_ids(
+        agreement_ids = await AgreementRepository(repo.session).agreement_public_ids(
             [payment.agreement_id] if payment.agreement_id is not None else []
         )
     refunded = sum(
@@ -184,5 +180,5 @@ async def list_refunds(
     sessions: Sessions, installation_id: int, search: RefundSearch
 ) -> dict[str, Any]:
     async with sessions() as session:
-        rows, total = await AdminRepository(session).search_refunds(installation_id, search)
+        rows, total = await PaymentsRepository(session).search_refunds(installation_id, search)
     return {"items": [refund_view(r, p) for r, p in rows], "total": total}

@@ -14,10 +14,8 @@ import contextlib
 import logging
 from datetime import timedelta
 
-from sqlalchemy import or_, select
-from sqlmodel import col
-
 from saleor_alipay_app.agreements.binding import BINDING_LIFETIME
+from saleor_alipay_app.agreements.repository import AgreementRepository
 from saleor_alipay_app.agreements.service import (
     ACCESS_TOKEN_PURPOSE,
     REFRESH_MARGIN,
@@ -29,12 +27,12 @@ from saleor_alipay_app.agreements.service import (
 from saleor_alipay_app.antom.client import AntomUnavailable
 from saleor_alipay_app.antom.models import ApplyTokenRequest
 from saleor_alipay_app.antom.results import Outcome
+from saleor_alipay_app.channels.repository import ChannelConfigRepository
 from saleor_alipay_app.db import transaction, utcnow
 from saleor_alipay_app.payments.deps import PaymentDeps
 from saleor_alipay_app.payments.models import (
     Agreement,
     AgreementStatus,
-    Payment,
     PaymentStatus,
     RefundStatus,
 )
@@ -144,29 +142,10 @@ class Sweeper:
     async def guest_agreements(self) -> None:
         """A guest's agreement serves one checkout: revoke it once no payment is in flight on it
         and its payment is final (or none ever used it and its QR code has long expired)."""
-        stale = utcnow() - BINDING_LIFETIME
         async with self.deps.sessions() as session:
-            in_flight = select(col(Payment.agreement_id)).where(
-                col(Payment.agreement_id).is_not(None),
-                col(Payment.status).in_(PaymentStatus.open_statuses()),
+            agreements = await AgreementRepository(session).finished_guest_agreements(
+                utcnow() - BINDING_LIFETIME, BATCH
             )
-            finished = select(col(Payment.agreement_id)).where(
-                col(Payment.agreement_id).is_not(None),
-                col(Payment.status).in_(
-                    PaymentStatus.final_statuses()
-                ),
-            )
-            result = await session.execute(
-                select(Agreement)
-                .where(
-                    col(Agreement.guest).is_(True),
-                    col(Agreement.status) == AgreementStatus.ACTIVE,
-                    col(Agreement.id).not_in(in_flight),
-                    or_(col(Agreement.id).in_(finished), col(Agreement.created_at) < stale),
-                )
-                .limit(BATCH)
-            )
-            agreements = list(result.scalars())
         for agreement in agreements:
             await revoke_at_antom(
                 self.deps, agreement, "guest checkout finished", deadline=deadline_in(CALL_BUDGET)
@@ -175,7 +154,7 @@ class Sweeper:
     async def refresh_tokens(self) -> None:
         """Refresh access tokens close to expiry, keeping the newest refresh token."""
         async with self.deps.sessions() as session:
-            agreements = await PaymentsRepository(session).agreements_to_refresh(
+            agreements = await AgreementRepository(session).agreements_to_refresh(
                 utcnow() + REFRESH_MARGIN, BATCH
             )
         for agreement in agreements:
@@ -198,7 +177,7 @@ class Sweeper:
                 )
             return
         async with self.deps.sessions() as session:
-            config = await PaymentsRepository(session).config(agreement.channel_config_id)
+            config = await ChannelConfigRepository(session).config(agreement.channel_config_id)
         assert config is not None
         refresh_token = self.deps.keys.decrypt(
             agreement.refresh_token_encrypted, REFRESH_TOKEN_PURPOSE
@@ -224,7 +203,7 @@ class Sweeper:
         if response.outcome is not Outcome.SUCCESS or not token.access_token:
             return
         async with transaction(self.deps.sessions) as session:
-            row = await PaymentsRepository(session).agreement(agreement.id)
+            row = await AgreementRepository(session).agreement(agreement.id)
             if row is None or row.status is not AgreementStatus.ACTIVE:
                 return
             row.access_token_encrypted = self.deps.keys.encrypt(

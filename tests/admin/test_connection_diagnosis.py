@@ -7,14 +7,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from saleor_alipay_app.antom.client import AntomUnavailable, UnavailableReason
+from saleor_alipay_app.antom.results import Call
 from saleor_alipay_app.channels.diagnosis import (
     ConnectionCheck,
     clock_skew,
     diagnose_answer,
     diagnose_unavailable,
 )
-from saleor_alipay_app.antom.client import AntomUnavailable, UnavailableReason
-from saleor_alipay_app.antom.results import Call
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 URL = "https://open-sea-global.alipay.com"

@@ -25,7 +25,6 @@ from saleor_alipay_app.antom import wallets as wallets_module
 from saleor_alipay_app.antom.wallets import CAPABILITIES, Wallet
 from saleor_alipay_app.config import Settings
 from saleor_alipay_app.db import transaction, utcnow
-from saleor_alipay_app.payments.webhooks import common as sessions_module
 from saleor_alipay_app.payments.models import (
     Agreement,
     BindingSession,
@@ -34,6 +33,7 @@ from saleor_alipay_app.payments.models import (
     PaymentStatus,
 )
 from saleor_alipay_app.payments.service import payment_request_id
+from saleor_alipay_app.payments.webhooks import common as sessions_module
 from saleor_alipay_app.saleor.events import SyncEvent
 from tests.support.saleor_double import Customer, global_id
 from tests.support.stack import (

@@ -10,6 +10,7 @@ from typing import Any
 from saleor_alipay_app.agreements.binding import (
     binding_data,
 )
+from saleor_alipay_app.agreements.repository import AgreementRepository
 from saleor_alipay_app.agreements.service import (
     STORED_METHOD_TYPE,
     display_name,
@@ -17,6 +18,7 @@ from saleor_alipay_app.agreements.service import (
 )
 from saleor_alipay_app.antom.money import Amount
 from saleor_alipay_app.antom.wallets import CAPABILITIES, Wallet, WalletLimitError, check_payment
+from saleor_alipay_app.channels.repository import ChannelConfigRepository
 from saleor_alipay_app.errors import NotConfigured
 from saleor_alipay_app.payments.deps import PaymentDeps
 from saleor_alipay_app.payments.models import (
@@ -27,7 +29,6 @@ from saleor_alipay_app.payments.models import (
     Payment,
     PaymentStatus,
 )
-from saleor_alipay_app.payments.repository import PaymentsRepository
 from saleor_alipay_app.payments.service import (
     REFUNDABLE_ACTIONS,
     deadline_in,
@@ -72,7 +73,7 @@ def strip_method_id(value: str, app_identifier: str) -> str:
 
 async def load_config(deps: PaymentDeps, ctx: Context, channel_slug: str) -> ChannelConfig:
     async with deps.sessions() as session:
-        config = await PaymentsRepository(session).config_for_channel(
+        config = await ChannelConfigRepository(session).config_for_channel(
             ctx.installation_id, channel_slug
         )
     if config is None:
@@ -121,14 +122,14 @@ async def binding_of(deps: PaymentDeps, payment: Payment) -> BindingSession | No
     if payment.binding_session_id is None:
         return None
     async with deps.sessions() as session:
-        return await PaymentsRepository(session).binding_by_id(payment.binding_session_id)
+        return await AgreementRepository(session).binding_by_id(payment.binding_session_id)
 
 
 async def agreement_name(deps: PaymentDeps, payment: Payment) -> str | None:
     if payment.agreement_id is None:
         return wallet_name(payment.wallet)
     async with deps.sessions() as session:
-        agreement = await PaymentsRepository(session).agreement(payment.agreement_id)
+        agreement = await AgreementRepository(session).agreement(payment.agreement_id)
     return display_name(agreement) if agreement is not None else wallet_name(payment.wallet)
 
 
@@ -194,7 +195,7 @@ async def response_for(
 async def wait_binding(deps: PaymentDeps, auth_state: str, deadline: float) -> BindingSession:
     while True:
         async with deps.sessions() as session:
-            binding = await PaymentsRepository(session).binding(auth_state)
+            binding = await AgreementRepository(session).binding(auth_state)
         assert binding is not None
         if binding.status is not BindingStatus.AUTHORIZED or deadline_in(0) > deadline - 1:
             return binding

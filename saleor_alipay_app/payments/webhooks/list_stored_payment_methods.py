@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from saleor_alipay_app.agreements.repository import AgreementRepository
 from saleor_alipay_app.agreements.service import (
     usable,
 )
+from saleor_alipay_app.channels.repository import ChannelConfigRepository
 from saleor_alipay_app.payments.deps import PaymentDeps
 from saleor_alipay_app.payments.repository import PaymentsRepository
 from saleor_alipay_app.payments.webhooks.common import Context, stored_method
@@ -21,8 +23,10 @@ async def list_stored_methods(
 ) -> dict[str, Any]:
     async with deps.sessions() as session:
         repo = PaymentsRepository(session)
-        config = await repo.config_for_channel(ctx.installation_id, payload.channel.slug)
-        agreements = await repo.active_agreements(
+        config = await ChannelConfigRepository(repo.session).config_for_channel(
+            ctx.installation_id, payload.channel.slug
+        )
+        agreements = await AgreementRepository(repo.session).active_agreements(
             ctx.installation_id, payload.user.id, payload.channel.slug
         )
     enabled = set(config.enabled_wallets) if config is not None else set()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from saleor_alipay_app.agreements.repository import AgreementRepository
 from saleor_alipay_app.agreements.service import (
     display_name,
     usable,
@@ -16,7 +17,6 @@ from saleor_alipay_app.payments.deps import PaymentDeps
 from saleor_alipay_app.payments.models import (
     Agreement,
 )
-from saleor_alipay_app.payments.repository import PaymentsRepository
 from saleor_alipay_app.payments.webhooks.common import (
     Context,
     load_config,
@@ -48,7 +48,7 @@ async def gateway_initialize(
     agreements: list[Agreement] = []
     if source.user is not None:
         async with deps.sessions() as session:
-            agreements = await PaymentsRepository(session).active_agreements(
+            agreements = await AgreementRepository(session).active_agreements(
                 ctx.installation_id, source.user.id, source.channel.slug
             )
     agreements = [a for a in agreements if usable(a) and a.wallet in wallets]

@@ -9,6 +9,7 @@ from saleor_alipay_app.agreements.binding import (
     binding_data,
     refresh_binding,
 )
+from saleor_alipay_app.agreements.repository import AgreementRepository
 from saleor_alipay_app.db import utcnow
 from saleor_alipay_app.errors import PaymentError
 from saleor_alipay_app.payments.deps import PaymentDeps
@@ -16,7 +17,6 @@ from saleor_alipay_app.payments.models import (
     BindingPurpose,
     BindingStatus,
 )
-from saleor_alipay_app.payments.repository import PaymentsRepository
 from saleor_alipay_app.payments.service import (
     deadline_in,
 )
@@ -41,7 +41,7 @@ async def process_tokenization(
     deadline = deadline_in(WEBHOOK_BUDGET)
     auth_state = strip_method_id(payload.id or "", ctx.app_identifier)
     async with deps.sessions() as session:
-        binding = await PaymentsRepository(session).binding(auth_state)
+        binding = await AgreementRepository(session).binding(auth_state)
     if (
         binding is None
         or binding.installation_id != ctx.installation_id
@@ -58,7 +58,7 @@ async def process_tokenization(
         case BindingStatus.BOUND:
             async with deps.sessions() as session:
                 agreement = (
-                    await PaymentsRepository(session).agreement(binding.agreement_id)
+                    await AgreementRepository(session).agreement(binding.agreement_id)
                     if binding.agreement_id is not None
                     else None
                 )

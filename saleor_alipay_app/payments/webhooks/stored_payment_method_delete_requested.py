@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from saleor_alipay_app.agreements.repository import AgreementRepository
 from saleor_alipay_app.agreements.service import revoke_at_antom
 from saleor_alipay_app.payments.deps import PaymentDeps
 from saleor_alipay_app.payments.models import (
     AgreementStatus,
 )
-from saleor_alipay_app.payments.repository import PaymentsRepository
 from saleor_alipay_app.payments.service import (
     deadline_in,
 )
@@ -26,7 +26,7 @@ async def delete_stored_method(
     deadline = deadline_in(WEBHOOK_BUDGET)
     public_id = strip_method_id(payload.payment_method_id or "", ctx.app_identifier)
     async with deps.sessions() as session:
-        agreement = await PaymentsRepository(session).agreement_by_public_id(
+        agreement = await AgreementRepository(session).agreement_by_public_id(
             ctx.installation_id, public_id
         )
     # Saleor does not check ownership: the method must be this user's, in this channel.

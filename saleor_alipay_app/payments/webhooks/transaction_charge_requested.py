@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from saleor_alipay_app.agreements.repository import AgreementRepository
 from saleor_alipay_app.agreements.service import usable
 from saleor_alipay_app.antom.money import Amount, AmountError
 from saleor_alipay_app.antom.results import shopper_message
+from saleor_alipay_app.channels.repository import ChannelConfigRepository
 from saleor_alipay_app.db import transaction
 from saleor_alipay_app.payments.deps import PaymentDeps
 from saleor_alipay_app.payments.models import (
@@ -64,9 +66,11 @@ async def request_charge(
     async with deps.sessions() as session:
         repo = PaymentsRepository(session)
         agreement = (
-            await repo.agreement(latest.agreement_id) if latest.agreement_id is not None else None
+            await AgreementRepository(repo.session).agreement(latest.agreement_id)
+            if latest.agreement_id is not None
+            else None
         )
-        config = await repo.config(latest.channel_config_id)
+        config = await ChannelConfigRepository(repo.session).config(latest.channel_config_id)
     if agreement is None or config is None or not usable(agreement):
         return ActionResponse(
             ActionResult.CHARGE_FAILURE,

@@ -11,6 +11,7 @@ from saleor_alipay_app.agreements.binding import (
     BindingRequest,
     start_binding,
 )
+from saleor_alipay_app.agreements.repository import AgreementRepository
 from saleor_alipay_app.agreements.service import (
     usable,
     wallet_name,
@@ -119,7 +120,7 @@ async def _pay_with_agreement(
 ) -> SessionResponse:
     source = payload.source_object
     async with deps.sessions() as session:
-        agreement = await PaymentsRepository(session).agreement_by_public_id(
+        agreement = await AgreementRepository(session).agreement_by_public_id(
             ctx.installation_id, agreement_public_id
         )
     # Anyone holding a checkout id can start a transaction: the checkout's user must own it.
