@@ -20,7 +20,7 @@ import typer
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from saleor_alipay_app.channels.service import AntomClients
+from saleor_alipay_app.channels.service import AntomClientPool
 from saleor_alipay_app.config import Settings
 from saleor_alipay_app.crypto import CryptoError, KeyRing, load_key_ring
 from saleor_alipay_app.db import create_engine, migrate, migrate_async, session_factory
@@ -71,7 +71,7 @@ async def open_services(settings: Settings, *, migrate: bool = False) -> AsyncIt
     payments = PaymentDeps(
         sessions=sessions,
         keys=keys,
-        antom=AntomClients(antom_http, keys, call_timeout=settings.antom_call_timeout),
+        antom=AntomClientPool(antom_http, keys, call_timeout=settings.antom_call_timeout),
         reporter=SaleorReporter(sessions, saleor, keys),
         confirm_delay=timedelta(seconds=settings.report_confirm_delay),
     )

@@ -9,7 +9,6 @@ the CLI.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -37,14 +36,6 @@ router = APIRouter(prefix="/api/admin", tags=["admin"], route_class=Authenticate
 Staff = Annotated[StaffUser, Depends(require(HANDLE_PAYMENTS))]
 Admin = Annotated[StaffUser, Depends(require(HANDLE_PAYMENTS, MANAGE_APPS))]
 T = TypeVar("T")
-
-
-async def _run(work: Awaitable[T]) -> T:
-    return await work
-
-
-def _parsed(parse: Any, value: str | None, *args: Any) -> Any:
-    return parse(value, *args)
 
 
 def _actor(user: StaffUser) -> str:
@@ -75,14 +66,12 @@ async def me(user: Staff) -> dict[str, Any]:
 @router.get("/channels")
 async def channels(request: Request, user: Staff) -> dict[str, Any]:
     services = get_services(request)
-    return await _run(
-        channel_service.list_channels(
-            services.sessions,
-            services.keys,
-            services.saleor,
-            user.installation,
-            services.base_url(request),
-        )
+    return await channel_service.list_channels(
+        services.sessions,
+        services.keys,
+        services.saleor,
+        user.installation,
+        services.base_url(request),
     )
 
 
@@ -91,15 +80,13 @@ async def save_configuration(
     slug: str, body: ChannelConfigForm, request: Request, user: Admin
 ) -> dict[str, Any]:
     services = get_services(request)
-    return await _run(
-        channel_service.save_channel_config(
-            services.sessions,
-            services.keys,
-            user.installation_id,
-            slug,
-            body,
-            services.base_url(request),
-        )
+    return await channel_service.save_channel_config(
+        services.sessions,
+        services.keys,
+        user.installation_id,
+        slug,
+        body,
+        services.base_url(request),
     )
 
 
@@ -108,16 +95,14 @@ async def test_connection(
     slug: str, body: ChannelConfigForm, request: Request, user: Admin
 ) -> dict[str, Any]:
     services = get_services(request)
-    return await _run(
-        diagnosis.check_connection(
-            services.sessions,
-            services.keys,
-            services.payments.antom.http,
-            user.installation_id,
-            slug,
-            body,
-            call_timeout=min(payment_deps.ANTOM_BUDGET, services.settings.antom_call_timeout * 2),
-        )
+    return await diagnosis.check_connection(
+        services.sessions,
+        services.keys,
+        services.antom_http,
+        user.installation_id,
+        slug,
+        body,
+        call_timeout=min(payment_deps.ANTOM_BUDGET, services.settings.antom_call_timeout * 2),
     )
 
 
@@ -143,21 +128,19 @@ async def agreements(
         email=email,
         customer_id=customer_id,
         wallet=wallet,
-        status=_parsed(agreement_staff.parse_agreement_status, status),
+        status=agreement_staff.parse_agreement_status(status),
         channel=channel,
         limit=limit,
         offset=offset,
     )
-    return await _run(
-        agreement_staff.list_agreements(services.sessions, user.installation_id, search)
-    )
+    return await agreement_staff.list_agreements(services.sessions, user.installation_id, search)
 
 
 @router.get("/agreements/{agreement_id}")
 async def agreement(agreement_id: str, request: Request, user: Staff) -> dict[str, Any]:
     services = get_services(request)
-    return await _run(
-        agreement_staff.agreement_detail(services.sessions, user.installation_id, agreement_id)
+    return await agreement_staff.agreement_detail(
+        services.sessions, user.installation_id, agreement_id
     )
 
 
@@ -169,10 +152,8 @@ async def revoke(
     actor = _actor(user)
     if body is not None and body.reason:
         actor += f": {body.reason}"
-    return await _run(
-        agreement_staff.revoke_agreement(
-            services.payments, user.installation_id, agreement_id, actor=actor
-        )
+    return await agreement_staff.revoke_agreement(
+        services.payments, user.installation_id, agreement_id, actor=actor
     )
 
 
@@ -197,32 +178,30 @@ async def payments(
     services = get_services(request)
     search = PaymentSearch(
         q=q,
-        status=_parsed(payment_staff.parse_payment_status, status),
+        status=payment_staff.parse_payment_status(status),
         wallet=wallet,
         channel=channel,
-        created_from=_parsed(payment_staff.parse_day, date_from, "from"),
-        created_to=_parsed(payment_staff.parse_day, date_to, "to"),
+        created_from=payment_staff.parse_day(date_from, "from"),
+        created_to=payment_staff.parse_day(date_to, "to"),
         limit=limit,
         offset=offset,
     )
-    return await _run(payment_staff.list_payments(services.sessions, user.installation_id, search))
+    return await payment_staff.list_payments(services.sessions, user.installation_id, search)
 
 
 @router.get("/payments/{payment_request_id}")
 async def payment(payment_request_id: str, request: Request, user: Staff) -> dict[str, Any]:
     services = get_services(request)
-    return await _run(
-        payment_staff.payment_detail(
-            services.sessions, services.keys, user.installation_id, payment_request_id
-        )
+    return await payment_staff.payment_detail(
+        services.sessions, services.keys, user.installation_id, payment_request_id
     )
 
 
 @router.post("/payments/{payment_request_id}/inquire")
 async def inquire(payment_request_id: str, request: Request, user: Staff) -> dict[str, Any]:
     services = get_services(request)
-    return await _run(
-        payment_staff.inquire_payment(services.payments, user.installation_id, payment_request_id)
+    return await payment_staff.inquire_payment(
+        services.payments, user.installation_id, payment_request_id
     )
 
 
@@ -238,8 +217,8 @@ async def refunds(
     services: Services = get_services(request)
     search = RefundSearch(
         q=q,
-        status=_parsed(payment_staff.parse_refund_status, status),
+        status=payment_staff.parse_refund_status(status),
         limit=limit,
         offset=offset,
     )
-    return await _run(payment_staff.list_refunds(services.sessions, user.installation_id, search))
+    return await payment_staff.list_refunds(services.sessions, user.installation_id, search)

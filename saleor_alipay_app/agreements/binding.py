@@ -28,6 +28,7 @@ from saleor_alipay_app.antom.models import (
     NotifyAuthorization,
 )
 from saleor_alipay_app.antom.results import Outcome, merchant_message, shopper_message
+from saleor_alipay_app.channels.repository import ChannelConfigRepository
 from saleor_alipay_app.channels.service import notification_path
 from saleor_alipay_app.db import transaction, utcnow
 from saleor_alipay_app.errors import PaymentError
@@ -321,10 +322,10 @@ async def complete_binding(
     """Once a binding is BOUND, charge the payment waiting for it (exactly once). Reports to
     Saleor are queued, never sent here: callers inside a webhook must answer in time."""
     async with deps.sessions() as session:
-        repo = PaymentsRepository(session)
-        binding = await AgreementRepository(repo.session).binding(auth_state)
+        agreements = AgreementRepository(session)
+        binding = await agreements.binding(auth_state)
         agreement = (
-            await AgreementRepository(repo.session).agreement(binding.agreement_id)
+            await agreements.agreement(binding.agreement_id)
             if binding is not None and binding.agreement_id is not None
             else None
         )
@@ -345,10 +346,14 @@ async def complete_binding(
     if payment.status is PaymentStatus.AWAITING_BINDING:
         async with transaction(deps.sessions) as session:
             claimed = await claim_for_pay(PaymentsRepository(session), payment, agreement)
+            config = await ChannelConfigRepository(session).config(payment.channel_config_id)
         if claimed:
+            assert config is not None
             # The outcome's report is queued; the notification path sends it before it
             # acknowledges, the storefront's poll gets the outcome in its answer.
-            return await send_pay(deps, payment.id, base_url=base_url, deadline=deadline)
+            return await send_pay(
+                deps, payment, agreement, config, base_url=base_url, deadline=deadline
+            )
     return await wait_for_outcome(deps, payment.id, deadline)
 
 

@@ -165,8 +165,9 @@ def notification_path(config: ChannelConfig, kind: str) -> str:
     return f"/api/antom/{config.public_id}/notify/{kind}"
 
 
-class AntomClients:
-    """One AntomClient per configuration (keys parsed once), all on one HTTP pool."""
+class AntomClientPool:
+    """One AntomClient per configuration (keys parsed once), all on one HTTP pool; what
+    `payments.deps.AntomClients` stands for in production."""
 
     def __init__(self, http: httpx.AsyncClient, keys: KeyRing, *, call_timeout: float) -> None:
         self.http = http

@@ -21,7 +21,6 @@ import time
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from saleor_alipay_app.agreements.repository import AgreementRepository
 from saleor_alipay_app.agreements.service import ACCESS_TOKEN_PURPOSE, end_agreement
 from saleor_alipay_app.antom.client import AntomUnavailable
 from saleor_alipay_app.antom.models import (
@@ -171,23 +170,19 @@ async def claim_for_pay(repo: PaymentsRepository, payment: Payment, agreement: A
 
 async def send_pay(
     deps: PaymentDeps,
-    payment_id: int,
+    payment: Payment,
+    agreement: Agreement,
+    config: ChannelConfig,
     *,
     base_url: str,
     deadline: float,
     description: str = "Order",
 ) -> Payment:
-    """Call Antom `pay` for a PROCESSING payment this caller claimed, store and return the
-    outcome (still PROCESSING when unknown). Inquires within the time budget when unknown."""
-    async with deps.sessions() as session:
-        repo = PaymentsRepository(session)
-        payment = await repo.payment(payment_id)
-        assert payment is not None
-        assert payment.agreement_id is not None
-        agreement = await AgreementRepository(repo.session).agreement(payment.agreement_id)
-        config = await ChannelConfigRepository(repo.session).config(payment.channel_config_id)
-    assert agreement is not None
-    assert config is not None
+    """Call Antom `pay` for a PROCESSING payment this caller claimed (with the agreement and the
+    channel's configuration the caller already holds), store and return the outcome (still
+    PROCESSING when unknown). Inquires within the time budget when unknown."""
+    payment_id = payment.id
+    assert payment_id is not None
     client = deps.antom.for_config(config)
     amount = amount_of(payment)
     request = PayRequest(

@@ -154,3 +154,48 @@ async def test_several_installations_need_saleor_api_url(stack: Stack) -> None:
             stack, "payments", "list", "--json", "--saleor-api-url", stack.saleor.api_url
         )
         assert json.loads(ok(ours))["total"] == 1
+
+
+async def test_configure_refuses_what_the_dashboard_refuses(stack: Stack) -> None:
+    """`configure` goes through the dashboard's checks: the client id and the key texts."""
+    from saleor_alipay_app.antom.keys import private_key_pem, public_key_pem
+    from saleor_alipay_app.payments.models import ChannelConfig
+
+    before = await app_rows(stack, ChannelConfig)
+    key_file = stack.tmp / "merchant-cli.pem"
+    key_file.write_text(private_key_pem(stack.merchant_key))
+    antom_file = stack.tmp / "antom-cli.pub.pem"
+    antom_file.write_text(public_key_pem(stack.antom_key))
+    common = [
+        "configure",
+        "--channel",
+        "cli-web",
+        "--private-key-file",
+        str(key_file),
+        "--antom-public-key-file",
+        str(antom_file),
+        "--base-url",
+        stack.sandbox.url,
+        "--sandbox",
+    ]
+
+    spaced = await run(stack, *common, "--client-id", "5Y00 0000")
+    assert spaced.exit_code == 2
+    assert "the Antom client id has spaces or non-ASCII characters" in spaced.output
+
+    huge_file = stack.tmp / "huge.pem"
+    huge_file.write_text("A" * 10_001)
+    huge = await run(
+        stack,
+        *common[:4],
+        str(huge_file),
+        *common[5:],
+        "--client-id",
+        "SANDBOX_5Y0000",
+    )
+    assert huge.exit_code == 2
+    assert "the merchant private key is 10001 characters long" in huge.output
+    assert await app_rows(stack, ChannelConfig) == before
+
+    saved = ok(await run(stack, *common, "--client-id", "SANDBOX_5Y0000"))
+    assert saved.startswith("saved channel cli-web of ")

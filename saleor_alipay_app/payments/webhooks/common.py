@@ -8,7 +8,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from saleor_alipay_app.agreements.binding import (
+    BindingRequest,
     binding_data,
+    complete_binding,
+    refresh_binding,
 )
 from saleor_alipay_app.agreements.repository import AgreementRepository
 from saleor_alipay_app.agreements.service import (
@@ -19,22 +22,27 @@ from saleor_alipay_app.agreements.service import (
 from saleor_alipay_app.antom.money import Amount
 from saleor_alipay_app.antom.wallets import CAPABILITIES, Wallet, WalletLimitError, check_payment
 from saleor_alipay_app.channels.repository import ChannelConfigRepository
-from saleor_alipay_app.errors import NotConfigured
+from saleor_alipay_app.db import utcnow
+from saleor_alipay_app.errors import NotConfigured, PaymentError
 from saleor_alipay_app.payments.deps import PaymentDeps
 from saleor_alipay_app.payments.models import (
     Agreement,
+    BindingPurpose,
     BindingSession,
     BindingStatus,
     ChannelConfig,
     Payment,
     PaymentStatus,
 )
+from saleor_alipay_app.payments.repository import PaymentsRepository
 from saleor_alipay_app.payments.service import (
     REFUNDABLE_ACTIONS,
     deadline_in,
     failure_message,
+    inquire_until,
     major_amount,
 )
+from saleor_alipay_app.saleor.payloads import TransactionSession
 from saleor_alipay_app.saleor.responses import (
     SessionResponse,
     SessionResult,
@@ -125,9 +133,13 @@ async def binding_of(deps: PaymentDeps, payment: Payment) -> BindingSession | No
         return await AgreementRepository(session).binding_by_id(payment.binding_session_id)
 
 
-async def agreement_name(deps: PaymentDeps, payment: Payment) -> str | None:
+async def agreement_name(
+    deps: PaymentDeps, payment: Payment, agreement: Agreement | None = None
+) -> str | None:
     if payment.agreement_id is None:
         return wallet_name(payment.wallet)
+    if agreement is not None and agreement.id == payment.agreement_id:
+        return display_name(agreement)
     async with deps.sessions() as session:
         agreement = await AgreementRepository(session).agreement(payment.agreement_id)
     return display_name(agreement) if agreement is not None else wallet_name(payment.wallet)
@@ -139,9 +151,11 @@ async def response_for(
     payment: Payment,
     *,
     polling: bool,
+    agreement: Agreement | None = None,
 ) -> SessionResponse:
     """The session answer for where a payment stands. ``polling`` (process session): an
-    unknown outcome keeps the session open instead of ending it with CHARGE_REQUEST."""
+    unknown outcome keeps the session open instead of ending it with CHARGE_REQUEST. The
+    agreement, when the caller holds it, names the payment method without a reload."""
     psp = payment.payment_request_id
     match payment.status:
         case PaymentStatus.SUCCEEDED:
@@ -152,7 +166,7 @@ async def response_for(
                 actions=REFUNDABLE_ACTIONS,
                 message=f"Paid with {wallet_name(payment.wallet)}",
                 data={"status": "SUCCEEDED", "antomPaymentId": payment.antom_payment_id},
-                payment_method_name=await agreement_name(deps, payment),
+                payment_method_name=await agreement_name(deps, payment, agreement),
             )
         case PaymentStatus.FAILED | PaymentStatus.CANCELLED:
             return SessionResponse(
@@ -211,3 +225,73 @@ def stored_method(agreement: Agreement) -> StoredPaymentMethod:
     return StoredPaymentMethod(
         id=agreement.public_id, type=STORED_METHOD_TYPE, name=display_name(agreement), data=data
     )
+
+
+def _wants_new_qr(data: Any) -> bool:
+    """The storefront's "try again" (`transactionProcess(data: {newQrCode: true})`). Antom
+    sends nothing when the shopper declines in the wallet, and a declined QR code cannot be
+    scanned again: without this the shopper would wait for the code's 15 minutes to pass."""
+    return isinstance(data, dict) and data.get("newQrCode") is True
+
+
+async def where_it_stands(
+    deps: PaymentDeps,
+    ctx: Context,
+    payment: Payment,
+    payload: TransactionSession,
+    deadline: float,
+) -> SessionResponse:
+    """Where a payment and its binding stand now, as a storefront's poll sees it: a fresh QR code
+    once the old one expired (or on `newQrCode`), the charge once the wallet is bound, the
+    outcome once Antom gave it. Serves TRANSACTION_PROCESS_SESSION and a repeated
+    TRANSACTION_INITIALIZE_SESSION alike."""
+    payment_id = payment.id
+    assert payment_id is not None
+    if payment.status is PaymentStatus.AWAITING_BINDING:
+        binding = await binding_of(deps, payment)
+        if binding is None:
+            return await response_for(deps, ctx, payment, polling=True)
+        if binding.status is BindingStatus.AUTHORIZED:
+            # The authorization notification is exchanging the code right now.
+            binding = await wait_binding(deps, binding.auth_state, deadline)
+        if binding.status in (BindingStatus.BOUND, BindingStatus.FAILED):
+            completed = await complete_binding(
+                deps, binding.auth_state, base_url=ctx.base_url, deadline=deadline
+            )
+            payment = completed or payment
+        elif binding.status is BindingStatus.EXPIRED or (
+            # EXPIRED: an earlier renewal's consult failed; the shopper must not keep a dead code.
+            binding.status is BindingStatus.PENDING
+            and (binding.expires_at <= utcnow() or _wants_new_qr(payload.data))
+        ):
+            config = await load_config(deps, ctx, payment.channel_slug)
+            try:
+                await refresh_binding(
+                    deps,
+                    binding,
+                    BindingRequest(
+                        installation_id=ctx.installation_id,
+                        config=config,
+                        purpose=BindingPurpose.TRANSACTION,
+                        wallet=binding.wallet,
+                        user_id=binding.saleor_user_id,
+                        email=binding.customer_email,
+                        transaction_id=payload.transaction.id,
+                        base_url=ctx.base_url,
+                    ),
+                    deadline=deadline,
+                )
+            except PaymentError as exc:
+                return SessionResponse(
+                    SessionResult.CHARGE_ACTION_REQUIRED,
+                    psp_reference=payment.payment_request_id,
+                    message=exc.shopper_message,
+                    data={"status": "RETRY", "code": exc.code},
+                )
+        async with deps.sessions() as session:
+            reloaded = await PaymentsRepository(session).payment(payment_id)
+        assert reloaded is not None
+        payment = reloaded
+    if payment.status is PaymentStatus.PROCESSING:
+        payment = await inquire_until(deps, payment_id, deadline)
+    return await response_for(deps, ctx, payment, polling=True)

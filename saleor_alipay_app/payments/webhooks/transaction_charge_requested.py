@@ -101,7 +101,9 @@ async def request_charge(
         )
     assert payment.id is not None
     if created:
-        payment = await send_pay(deps, payment.id, base_url=base_url, deadline=deadline)
+        payment = await send_pay(
+            deps, payment, agreement, config, base_url=base_url, deadline=deadline
+        )
     psp = payment.payment_request_id
     match payment.status:
         case PaymentStatus.SUCCEEDED:

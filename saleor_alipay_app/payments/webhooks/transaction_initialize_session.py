@@ -42,8 +42,8 @@ from saleor_alipay_app.payments.webhooks.common import (
     response_for,
     strip_method_id,
     usable_wallets,
+    where_it_stands,
 )
-from saleor_alipay_app.payments.webhooks.transaction_process_session import process_session
 from saleor_alipay_app.saleor.payloads import TransactionSession
 from saleor_alipay_app.saleor.responses import (
     SessionResponse,
@@ -91,7 +91,7 @@ async def initialize_session(
         elif payment.status is PaymentStatus.AWAITING_BINDING:
             # Where the binding stands now, exactly as a poll would see it: a fresh QR code
             # once the old one expired, the charge once the wallet is bound.
-            return await process_session(deps, ctx, payload)
+            return await where_it_stands(deps, ctx, payment, payload, deadline)
         return await response_for(deps, ctx, payment, polling=False)
 
     data = payload.data if isinstance(payload.data, dict) else {}
@@ -171,10 +171,12 @@ async def _pay_with_agreement(
     payment_id = payment.id
     assert payment_id is not None
     if created:
-        payment = await send_pay(deps, payment_id, base_url=ctx.base_url, deadline=deadline)
+        payment = await send_pay(
+            deps, payment, agreement, config, base_url=ctx.base_url, deadline=deadline
+        )
     else:
         payment = await wait_for_outcome(deps, payment_id, deadline)
-    return await response_for(deps, ctx, payment, polling=False)
+    return await response_for(deps, ctx, payment, polling=False, agreement=agreement)
 
 
 def _choose_wallet(config: ChannelConfig, amount: Amount, requested: Any) -> str:
