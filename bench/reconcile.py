@@ -207,7 +207,7 @@ def phase_reconcile(url: str, report: Path) -> dict[str, Any]:
     import saleor_alipay_app.models  # noqa: F401 - every table in the metadata
     from saleor_alipay_app.config import Settings
     from saleor_alipay_app.db import create_engine, session_factory
-    from saleor_alipay_app.reconciliation import service
+    from saleor_alipay_app.reconciliation import schemas, service
 
     async def work() -> dict[str, Any]:
         engine = create_engine(Settings(database_url=url, encryption_key="A" * 43 + "="))
@@ -226,7 +226,7 @@ def phase_reconcile(url: str, report: Path) -> dict[str, Any]:
             "seconds": seconds,
             "peak_mb": _peak_rss_mb(),
             "status": record.status.value,
-            "counts": service.counts_of(record),
+            "counts": schemas.counts_of(record),
         }
 
     return asyncio.run(work())

@@ -15,8 +15,9 @@ from saleor_alipay_app.channels import cli as channels_cli
 from saleor_alipay_app.composition import cli_settings
 from saleor_alipay_app.config import ConfigError
 from saleor_alipay_app.crypto import KEY_FILE_NAME, CryptoError, generate_key
-from saleor_alipay_app.customs import cli as after_payment_cli
+from saleor_alipay_app.customs import cli as customs_cli
 from saleor_alipay_app.payments.cli import payments_app
+from saleor_alipay_app.reconciliation import cli as reconciliation_cli
 
 app = typer.Typer(
     name="saleor-alipay-app",
@@ -111,10 +112,10 @@ def rotate_key_command(
         typer.echo(f"development key file {key_file} now holds the new key")
 
 
-# Customs declarations and reconciliation (saleor_alipay_app/customs/cli.py).
-app.command("declare")(after_payment_cli.declare)
-app.add_typer(after_payment_cli.declarations_app, name="declarations")
-app.command("reconcile")(after_payment_cli.reconcile)
+# Customs declarations (customs/cli.py) and reconciliation (reconciliation/cli.py).
+app.command("declare")(customs_cli.declare)
+app.add_typer(customs_cli.declarations_app, name="declarations")
+app.command("reconcile")(reconciliation_cli.reconcile)
 
 app.command()(channels_cli.configure)
 

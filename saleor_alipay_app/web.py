@@ -10,16 +10,17 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 
-from saleor_alipay_app.admin import after_payment as admin_after_payment
 from saleor_alipay_app.admin import endpoints as admin
 from saleor_alipay_app.admin import pages
 from saleor_alipay_app.composition import open_services
 from saleor_alipay_app.config import Settings, get_settings, warn_development_defaults
+from saleor_alipay_app.customs import endpoints as customs_endpoints
 from saleor_alipay_app.errors import AppError, Invalid
 from saleor_alipay_app.installations import endpoints as register
 from saleor_alipay_app.payments import endpoints as antom_notifications
 from saleor_alipay_app.payments.sweeper import Sweeper
 from saleor_alipay_app.payments.webhooks import router as payment_webhooks
+from saleor_alipay_app.reconciliation import endpoints as reconciliation_endpoints
 from saleor_alipay_app.saleor.manifest import app_version
 
 log = logging.getLogger(__name__)
@@ -68,5 +69,6 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
     app.include_router(antom_notifications.router)
     app.include_router(payment_webhooks.build_router())
     app.include_router(admin.router)
-    app.include_router(admin_after_payment.router)
+    app.include_router(customs_endpoints.router)
+    app.include_router(reconciliation_endpoints.router)
     return app

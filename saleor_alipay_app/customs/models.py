@@ -1,4 +1,4 @@
-"""The customs declaration table (API.md §7.12-7.13).
+"""The customs declaration table (API.md §7.12-7.13) and its states.
 
 One row per ``declarationRequestId``: a declaration of (part of) a paid Alipay CN payment to one
 customs authority. Its states are written to the payments ``History`` table
@@ -8,10 +8,10 @@ and name are personal data: stored encrypted, shown masked.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import Boolean, Column, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -20,6 +20,8 @@ from saleor_alipay_app.db import StrEnumType, UTCDateTime, utcnow
 
 CERTIFICATE_NO_PURPOSE = "declaration.certificate_no"
 HOLDER_NAME_PURPOSE = "declaration.holder_name"
+# Antom accepts a re-declaration only this long after the previous call (API.md §7.12).
+RESEND_PAUSE: Final = timedelta(minutes=5)
 
 
 class DeclarationStatus(StrEnum):
@@ -28,6 +30,16 @@ class DeclarationStatus(StrEnum):
     COMPLETED = "COMPLETED"  # customs finished: recorded (2) or verified (120)
     REJECTED = "REJECTED"  # customs finished with an error code: correct it and re-declare
     FAILED = "FAILED"  # Antom refused the declaration: it does not exist at customs
+
+    @classmethod
+    def open_statuses(cls) -> frozenset[DeclarationStatus]:
+        """States that an inquiry may still change (Antom or customs is not done)."""
+        return frozenset({cls.PENDING, cls.IN_PROCESS})
+
+    @classmethod
+    def final_statuses(cls) -> frozenset[DeclarationStatus]:
+        """States where Antom and customs are done (REJECTED may still be re-declared)."""
+        return frozenset({cls.COMPLETED, cls.REJECTED, cls.FAILED})
 
 
 def _fk(target: str) -> Any:

@@ -1,4 +1,5 @@
-"""Every query of customs declarations. Use-cases call these and never write SQL themselves."""
+"""Every query of customs declarations and of the payments they declare. The use-cases call
+these and never write SQL themselves."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from saleor_alipay_app.channels.repository import ChannelConfigRepository
 from saleor_alipay_app.customs.models import Declaration, DeclarationStatus
 from saleor_alipay_app.payments.models import (
-    ChannelConfig,
     History,
     HistorySubject,
     Payment,
@@ -24,6 +25,7 @@ class CustomsRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
         self.payments = PaymentsRepository(session)
+        self.channels = ChannelConfigRepository(session)
 
     @property
     def _locks_rows(self) -> bool:
@@ -54,9 +56,6 @@ class CustomsRepository:
         )
         return int(result.scalar_one())
 
-    async def config(self, config_id: int) -> ChannelConfig | None:
-        return await self.session.get(ChannelConfig, config_id)
-
     # -- declarations -------------------------------------------------------------------------
 
     async def declarations_of_payment(self, payment_id: int) -> list[Declaration]:
@@ -75,6 +74,9 @@ class CustomsRepository:
             )
         )
         return result.scalar_one_or_none()
+
+    async def declaration_by_id(self, declaration_id: int) -> Declaration | None:
+        return await self.session.get(Declaration, declaration_id)
 
     async def declaration_for_update(self, declaration_id: int) -> Declaration | None:
         query = select(Declaration).where(col(Declaration.id) == declaration_id)
@@ -101,9 +103,7 @@ class CustomsRepository:
             select(Declaration)
             .where(
                 col(Declaration.installation_id) == installation_id,
-                col(Declaration.status).in_(
-                    [DeclarationStatus.PENDING, DeclarationStatus.IN_PROCESS]
-                ),
+                col(Declaration.status).in_(sorted(DeclarationStatus.open_statuses())),
             )
             .order_by(col(Declaration.id))
             .limit(limit)

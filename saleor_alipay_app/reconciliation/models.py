@@ -47,6 +47,11 @@ class MatchKind(StrEnum):
     STATUS_MISMATCH = "STATUS_MISMATCH"
     OTHER = "OTHER"  # a settlement-only row (fees, reserves...): nothing of ours to match
 
+    @classmethod
+    def settled_kinds(cls) -> frozenset[MatchKind]:
+        """Kinds a later match cannot change: the rows left alone when a day is reconciled."""
+        return frozenset({cls.MATCHED, cls.OTHER})
+
 
 MISMATCH_KINDS = frozenset(
     {MatchKind.AMOUNT_MISMATCH, MatchKind.CURRENCY_MISMATCH, MatchKind.STATUS_MISMATCH}

@@ -1,13 +1,18 @@
-"""Every query of reconciliation. The service calls these and never writes SQL itself."""
+"""Every query of reconciliation: days, imported files, their rows and summaries, and the
+payments and refunds of ours they are matched to. Importing, matching and the use-cases call
+these and never write SQL themselves; the import's hot paths go straight to the driver."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, Final
 
 from sqlalchemy import (
+    ColumnElement,
+    Select,
     delete,
     exists,
     func,
@@ -17,6 +22,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped
 from sqlmodel import col
 
 from saleor_alipay_app.payments.models import Payment, PaymentStatus, Refund, RefundStatus
@@ -90,6 +96,83 @@ class BatchTotals:
     currencies: frozenset[str]
 
 
+_MISSING_AT_ANTOM_COLUMNS: Final = (
+    "installation_id", "day_id", "kind", "transaction_id", "transaction_request_id",
+    "transaction_type", "our_amount_minor", "our_currency", "our_status", "detail",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _OurSide:
+    """Our payments or our refunds, as the MISSING_AT_ANTOM query reads them."""
+
+    transaction_type: str
+    installation_id: Mapped[int]
+    status: Mapped[Any]
+    succeeded: StrEnum
+    succeeded_at: Mapped[Any]
+    antom_id: Mapped[Any]
+    request_id: Mapped[Any]
+    amount: Mapped[int] | ColumnElement[int]  # with the report's sign
+    currency: Mapped[str]
+    detail: str
+
+    def absent(
+        self, installation_id: int, day_id: int, start: datetime, end: datetime
+    ) -> Select[Any]:
+        """Those that succeeded in [start, end) and no transaction details row lists."""
+        listed = ROW_TABLE.alias("listed")
+        return select(
+            literal(installation_id),
+            literal(day_id),
+            literal(MatchKind.MISSING_AT_ANTOM.value),
+            self.antom_id,
+            self.request_id,
+            literal(self.transaction_type),
+            self.amount,
+            self.currency,
+            literal(self.succeeded.value),
+            literal(self.detail),
+        ).where(
+            self.installation_id == installation_id,
+            self.status == self.succeeded,
+            self.succeeded_at >= start,
+            self.succeeded_at < end,
+            ~exists().where(
+                listed.c.installation_id == installation_id,
+                listed.c.transaction_request_id == self.request_id,
+                listed.c.source == ReportKind.TRANSACTION_ITEMS.value,
+                listed.c.transaction_type == self.transaction_type,
+            ),
+        )
+
+
+_PAYMENTS: Final = _OurSide(
+    transaction_type="PAYMENT",
+    installation_id=col(Payment.installation_id),
+    status=col(Payment.status),
+    succeeded=PaymentStatus.SUCCEEDED,
+    succeeded_at=col(Payment.paid_at),
+    antom_id=col(Payment.antom_payment_id),
+    request_id=col(Payment.payment_request_id),
+    amount=col(Payment.amount_minor),
+    currency=col(Payment.currency),
+    detail="paid here, absent from Antom's transaction details",
+)
+_REFUNDS: Final = _OurSide(
+    transaction_type="REFUND",
+    installation_id=col(Refund.installation_id),
+    status=col(Refund.status),
+    succeeded=RefundStatus.SUCCEEDED,
+    succeeded_at=col(Refund.updated_at),
+    antom_id=col(Refund.antom_refund_id),
+    request_id=col(Refund.refund_request_id),
+    amount=-col(Refund.amount_minor),
+    currency=col(Refund.currency),
+    detail="refunded here, absent from Antom's transaction details",
+)
+
+
 class ReconciliationRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -111,6 +194,9 @@ class ReconciliationRepository:
             )
         )
         return result.scalar_one_or_none()
+
+    async def day_by_id(self, day_id: int) -> ReconciliationDay | None:
+        return await self.session.get(ReconciliationDay, day_id)
 
     async def day_or_new(self, installation_id: int, day: date) -> ReconciliationDay:
         found = await self.day(installation_id, day)
@@ -161,6 +247,11 @@ class ReconciliationRepository:
         )
         return list(result.scalars())
 
+    async def add_file(self, file: ReconciliationFile) -> None:
+        """Store a new file row (its id is set on return)."""
+        self.session.add(file)
+        await self.session.flush()
+
     async def delete_file(self, file_id: int) -> None:
         await self.session.execute(delete(ROW_TABLE).where(ROW_TABLE.c.file_id == file_id))
         await self.session.execute(delete(SUMMARY_TABLE).where(SUMMARY_TABLE.c.file_id == file_id))
@@ -173,22 +264,19 @@ class ReconciliationRepository:
     async def payments_by_request_id(
         self, installation_id: int, request_ids: Iterable[str]
     ) -> dict[str, Ours]:
-        ids = list(set(request_ids))
-        if not ids:
-            return {}
-        # By the unique request id alone (its index), straight to the driver: the hot path.
-        connection = await self.session.connection()
-        result = await connection.exec_driver_sql(
-            _lookup_sql("payment", "payment_request_id", len(ids), connection.dialect.paramstyle),
-            tuple(ids),
+        return await self._ours_by_request_id(
+            "payment", "payment_request_id", installation_id, request_ids
         )
-        found: list[Any] = list(result)
-        return {
-            row[0]: Ours(row[1], int(row[2]), row[3]) for row in found if row[4] == installation_id
-        }
 
     async def refunds_by_request_id(
         self, installation_id: int, request_ids: Iterable[str]
+    ) -> dict[str, Ours]:
+        return await self._ours_by_request_id(
+            "refund", "refund_request_id", installation_id, request_ids
+        )
+
+    async def _ours_by_request_id(
+        self, table: str, key: str, installation_id: int, request_ids: Iterable[str]
     ) -> dict[str, Ours]:
         ids = list(set(request_ids))
         if not ids:
@@ -196,8 +284,7 @@ class ReconciliationRepository:
         # By the unique request id alone (its index), straight to the driver: the hot path.
         connection = await self.session.connection()
         result = await connection.exec_driver_sql(
-            _lookup_sql("refund", "refund_request_id", len(ids), connection.dialect.paramstyle),
-            tuple(ids),
+            _lookup_sql(table, key, len(ids), connection.dialect.paramstyle), tuple(ids)
         )
         found: list[Any] = list(result)
         return {
@@ -236,7 +323,7 @@ class ReconciliationRepository:
             .where(
                 ROW_TABLE.c.day_id == day_id,
                 ROW_TABLE.c.file_id.is_not(None),
-                ROW_TABLE.c.kind.not_in([MatchKind.MATCHED.value, MatchKind.OTHER.value]),
+                ROW_TABLE.c.kind.not_in(sorted(k.value for k in MatchKind.settled_kinds())),
                 ROW_TABLE.c.id > after_id,
             )
             .order_by(ROW_TABLE.c.id)
@@ -260,60 +347,12 @@ class ReconciliationRepository:
                 ROW_TABLE.c.kind == MatchKind.MISSING_AT_ANTOM.value,
             )
         )
-        listed = ROW_TABLE.alias("listed")
-        columns = [
-            "installation_id", "day_id", "kind", "transaction_id", "transaction_request_id",
-            "transaction_type", "our_amount_minor", "our_currency", "our_status", "detail",
-        ]  # fmt: skip
-
-        payments = select(
-            literal(installation_id),
-            literal(day_id),
-            literal(MatchKind.MISSING_AT_ANTOM.value),
-            col(Payment.antom_payment_id),
-            col(Payment.payment_request_id),
-            literal("PAYMENT"),
-            col(Payment.amount_minor),
-            col(Payment.currency),
-            literal(PaymentStatus.SUCCEEDED.value),
-            literal("paid here, absent from Antom's transaction details"),
-        ).where(
-            col(Payment.installation_id) == installation_id,
-            col(Payment.status) == PaymentStatus.SUCCEEDED,
-            col(Payment.paid_at) >= start,
-            col(Payment.paid_at) < end,
-            ~exists().where(
-                listed.c.installation_id == installation_id,
-                listed.c.transaction_request_id == col(Payment.payment_request_id),
-                listed.c.source == ReportKind.TRANSACTION_ITEMS.value,
-                listed.c.transaction_type == "PAYMENT",
-            ),
-        )
-        await self.session.execute(insert(ROW_TABLE).from_select(columns, payments))
-        refunds = select(
-            literal(installation_id),
-            literal(day_id),
-            literal(MatchKind.MISSING_AT_ANTOM.value),
-            col(Refund.antom_refund_id),
-            col(Refund.refund_request_id),
-            literal("REFUND"),
-            -col(Refund.amount_minor),
-            col(Refund.currency),
-            literal(RefundStatus.SUCCEEDED.value),
-            literal("refunded here, absent from Antom's transaction details"),
-        ).where(
-            col(Refund.installation_id) == installation_id,
-            col(Refund.status) == RefundStatus.SUCCEEDED,
-            col(Refund.updated_at) >= start,
-            col(Refund.updated_at) < end,
-            ~exists().where(
-                listed.c.installation_id == installation_id,
-                listed.c.transaction_request_id == col(Refund.refund_request_id),
-                listed.c.source == ReportKind.TRANSACTION_ITEMS.value,
-                listed.c.transaction_type == "REFUND",
-            ),
-        )
-        await self.session.execute(insert(ROW_TABLE).from_select(columns, refunds))
+        for side in (_PAYMENTS, _REFUNDS):
+            await self.session.execute(
+                insert(ROW_TABLE).from_select(
+                    _MISSING_AT_ANTOM_COLUMNS, side.absent(installation_id, day_id, start, end)
+                )
+            )
 
     async def counts(self, day_id: int) -> dict[MatchKind, int]:
         result = await self.session.execute(

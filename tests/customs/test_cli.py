@@ -10,7 +10,7 @@ from typer.testing import CliRunner, Result
 
 from saleor_alipay_app.cli import app as cli_app
 from saleor_alipay_app.customs.models import Declaration, DeclarationStatus
-from saleor_alipay_app.customs.service import declaration_request_id
+from saleor_alipay_app.customs.rules import declaration_request_id
 from tests.customs.conftest import advance_sandbox, cn_purchase
 from tests.support.stack import Stack, app_rows, record_antom_calls
 

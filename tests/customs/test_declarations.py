@@ -12,7 +12,7 @@ from sqlalchemy import update
 
 from saleor_alipay_app.antom.results import merchant_message
 from saleor_alipay_app.customs.models import Declaration, DeclarationStatus
-from saleor_alipay_app.customs.service import declaration_request_id
+from saleor_alipay_app.customs.rules import declaration_request_id
 from saleor_alipay_app.payments.models import Payment, PaymentStatus
 from saleor_alipay_app.saleor.events import SyncEvent
 from tests.customs.conftest import (
@@ -218,11 +218,8 @@ async def test_split_declarations_add_up_to_the_paid_amount(stack: Stack) -> Non
     await advance_sandbox(stack, 61)
     from saleor_alipay_app.customs import service
 
-    deps = service.CustomsDeps(
-        app_services(stack).sessions, app_services(stack).keys, app_services(stack).payments.antom
-    )
     [installation_id] = {r.installation_id for r in await app_rows(stack, Declaration)}
-    result = await service.inquire(deps, installation_id)
+    result = await service.inquire(app_services(stack).payments, installation_id)
     assert result.problems == []
     assert [d.status for d in result.declarations] == [DeclarationStatus.COMPLETED] * 2
     assert calls == [("inquiryDeclarationRequests", "success")]
@@ -470,10 +467,8 @@ async def test_inquiries_ask_for_ten_declarations_at_most(stack: Stack) -> None:
     await advance_sandbox(stack, 61)
     from saleor_alipay_app.customs import service
 
-    services = app_services(stack)
-    deps = service.CustomsDeps(services.sessions, services.keys, services.payments.antom)
     [installation_id] = {r.installation_id for r in await app_rows(stack, Declaration)}
-    result = await service.inquire(deps, installation_id)
+    result = await service.inquire(app_services(stack).payments, installation_id)
     assert result.problems == []
     assert calls == [("inquiryDeclarationRequests", "success")] * 2
     assert [d.status for d in result.declarations] == [DeclarationStatus.COMPLETED] * 11

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from saleor_alipay_app.reconciliation import service
+from saleor_alipay_app.reconciliation import importing, schemas, service
+from saleor_alipay_app.reconciliation.importing import ImportOutcome
 from saleor_alipay_app.reconciliation.parser import ReportFormatError
-from saleor_alipay_app.reconciliation.service import ImportOutcome
 from tests.reconciliation.conftest import (
     SETTLEMENT_ITEM_COLUMNS,
     SETTLEMENT_SUMMARY_COLUMNS,
@@ -192,7 +192,7 @@ async def test_malformed_file_is_refused_with_file_line_and_reason(
 ) -> None:
     path = db.write(NAME, content)
     with pytest.raises(ReportFormatError) as caught:
-        await service.import_file(db.sessions, db.installation_id, path, day=DAY)
+        await importing.import_file(db.sessions, db.installation_id, path, day=DAY)
     error = caught.value
     assert (error.file, error.line, error.reason) == (NAME, line, reason)
     assert str(error) == (f"{NAME}:{line}: {reason}" if line else f"{NAME}: {reason}")
@@ -205,7 +205,7 @@ async def test_a_late_error_leaves_nothing_of_a_large_file(db: Db) -> None:
     rows.append(item(5001, transactionAmountValue="1.2.3"))
     path = db.write(NAME, csv_text(TRANSACTION_ITEM_COLUMNS, rows))
     with pytest.raises(ReportFormatError) as caught:
-        await service.import_file(db.sessions, db.installation_id, path, day=DAY)
+        await importing.import_file(db.sessions, db.installation_id, path, day=DAY)
     assert (caught.value.line, caught.value.reason) == (
         5002,
         "transactionAmountValue '1.2.3' is not an amount",
@@ -232,13 +232,13 @@ async def test_summary_with_a_bad_count_is_refused(db: Db) -> None:
         ),
     )
     with pytest.raises(ReportFormatError, match=r":2: count 'two' is not a whole number$"):
-        await service.import_file(db.sessions, db.installation_id, path, day=DAY)
+        await importing.import_file(db.sessions, db.installation_id, path, day=DAY)
     assert await table_counts(db) == EMPTY
 
 
 async def test_reimporting_the_same_file_changes_nothing(db: Db) -> None:
     path = db.write(NAME, good(3))
-    first = await service.import_file(db.sessions, db.installation_id, path)
+    first = await importing.import_file(db.sessions, db.installation_id, path)
     assert (first.outcome, first.rows, first.day, first.kind.value) == (
         ImportOutcome.IMPORTED,
         3,
@@ -249,12 +249,12 @@ async def test_reimporting_the_same_file_changes_nothing(db: Db) -> None:
     assert counts["reconciliation_row"] == 3
     # The same content under another name is the same file.
     copy = db.write("copy_of_" + NAME, good(3))
-    again = await service.import_file(db.sessions, db.installation_id, copy, day=DAY)
+    again = await importing.import_file(db.sessions, db.installation_id, copy, day=DAY)
     assert (again.outcome, again.rows, again.day) == (ImportOutcome.ALREADY_IMPORTED, 3, DAY)
     assert await table_counts(db) == counts
     # New content under the same name replaces the old import.
     path = db.write(NAME, good(5))
-    replaced = await service.import_file(db.sessions, db.installation_id, path)
+    replaced = await importing.import_file(db.sessions, db.installation_id, path)
     assert (replaced.outcome, replaced.rows) == (ImportOutcome.REPLACED, 5)
     assert (await table_counts(db))["reconciliation_row"] == 5
     assert (await table_counts(db))["reconciliation_file"] == 1
@@ -267,10 +267,11 @@ async def test_columns_are_read_by_name_and_unknown_ones_ignored(db: Db) -> None
         item(2, transactionType="REFUND", transactionAmountValue="-20"),
     ]
     path = db.write(NAME, csv_text(columns, rows))
-    result = await service.import_file(db.sessions, db.installation_id, path)
+    result = await importing.import_file(db.sessions, db.installation_id, path)
     assert result.rows == 2
-    detail = await service.day_detail(db.sessions, db.installation_id, DAY)
-    assert detail is not None
+    found = await service.day_detail(db.sessions, db.installation_id, DAY)
+    assert found is not None
+    detail = schemas.describe_day_detail(found)
     assert [(r["transactionRequestId"], r["transactionType"], r["amount"], r["currency"], r["kind"])
             for r in detail["rows"]] == [
         ("saa-test-1", "PAYMENT", "123.45", "HKD", "MISSING_HERE"),
@@ -281,7 +282,7 @@ async def test_columns_are_read_by_name_and_unknown_ones_ignored(db: Db) -> None
 async def test_an_error_correction_row_before_the_end_is_tolerated(db: Db) -> None:
     text = good(2).replace("<END>\n", "ERROR_CORRECTION,-0.01\n<END>\n")
     path = db.write(NAME, text)
-    result = await service.import_file(db.sessions, db.installation_id, path)
+    result = await importing.import_file(db.sessions, db.installation_id, path)
     assert result.rows == 2
 
 
@@ -314,7 +315,7 @@ def test_report_files_of_a_day_skip_uploads_and_other_days(db: Db, tmp_path: Pat
             SETTLEMENT_ITEM_COLUMNS, [dict(settlement, settlementTime="2026-11-25T12:00:00+08:00")]
         ),
     )
-    files, notes = service.report_files(db.folder, DAY)
+    files, notes = importing.report_files(db.folder, DAY)
     assert [f.name for f in files] == [
         "settlementItems_HKD_2026112612345678_000.csv",
         NAME,
@@ -330,7 +331,7 @@ async def test_memory_does_not_grow_with_the_file(db: Db) -> None:
         path = db.write(name, good(rows))
         tracemalloc.start()
         try:
-            await service.import_file(db.sessions, db.installation_id, path, day=DAY)
+            await importing.import_file(db.sessions, db.installation_id, path, day=DAY)
             return tracemalloc.get_traced_memory()[1]
         finally:
             tracemalloc.stop()

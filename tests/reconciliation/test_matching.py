@@ -5,18 +5,14 @@ from __future__ import annotations
 import pytest
 
 from saleor_alipay_app.antom.models import DeclarationRecord
+from saleor_alipay_app.customs.antom_calls import status_of
 from saleor_alipay_app.customs.models import DeclarationStatus
-from saleor_alipay_app.customs.service import _status_of, declaration_request_id
+from saleor_alipay_app.customs.rules import declaration_request_id
+from saleor_alipay_app.reconciliation.matching import COUNT_KEYS, classify, count_key
 from saleor_alipay_app.reconciliation.models import MatchKind
 from saleor_alipay_app.reconciliation.parser import parse_minor
 from saleor_alipay_app.reconciliation.repository import Ours
-from saleor_alipay_app.reconciliation.service import (
-    COUNT_KEYS,
-    classify,
-    count_key,
-    money,
-    parse_kinds,
-)
+from saleor_alipay_app.reconciliation.schemas import money, parse_kinds
 
 PAID = Ours("SUCCEEDED", 12345, "HKD")
 REFUNDED = Ours("SUCCEEDED", 2000, "HKD")
@@ -125,7 +121,7 @@ def test_customs_results(status: str, code: str | None, expected: DeclarationSta
     record = DeclarationRecord(
         declaration_request_status=status, customs_declaration_result_code=code
     )
-    assert _status_of(record) is expected
+    assert status_of(record) is expected
 
 
 def test_declaration_request_ids_are_deterministic_and_short() -> None:

@@ -16,7 +16,7 @@ from typer.testing import CliRunner, Result
 
 from saleor_alipay_app.cli import app as cli_app
 from saleor_alipay_app.config import Settings
-from saleor_alipay_app.reconciliation import service
+from saleor_alipay_app.reconciliation import schemas, service
 from tests.reconciliation.conftest import TRANSACTION_ITEM_COLUMNS, Db, csv_text
 
 DAY = date(2026, 11, 26)
@@ -114,8 +114,9 @@ async def test_reports_are_fetched_from_sftp(
         f"note: transactionItems_{DAY:%Y%m%d}_001.csv.tmp: still uploading (.tmp), skipped"
         in result.output
     )
-    detail = await service.day_detail(db.sessions, db.installation_id, DAY)
-    assert detail is not None
+    found = await service.day_detail(db.sessions, db.installation_id, DAY)
+    assert found is not None
+    detail = schemas.describe_day_detail(found)
     assert detail["counts"]["missingHere"] == 3
     assert [r["transactionRequestId"] for r in detail["rows"]] == [
         "saa-elsewhere-1",

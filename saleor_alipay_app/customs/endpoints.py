@@ -1,15 +1,14 @@
-"""The admin API of after-payment work: customs declarations and reconciliation results.
+"""The admin API of customs declarations: list, read, declare, inquire and re-declare.
 
 Every route authenticates the dashboard's token (`admin_auth`, HANDLE_PAYMENTS) and works
 inside the token's installation only. Bodies are read by hand so that any bad input gets the
 API's error shape (`{"success": false, "error": {"code", "message"}}`, HTTP 400) and nothing
-is sent to Antom.
+is sent to Antom. Refusals are `AppError`s, answered by the web app's handler.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -22,12 +21,12 @@ from saleor_alipay_app.admin.auth import (
     StaffUser,
     require,
 )
-from saleor_alipay_app.composition import Services, get_services
+from saleor_alipay_app.composition import get_services
+from saleor_alipay_app.customs import schemas
 from saleor_alipay_app.customs import service as customs
 from saleor_alipay_app.customs.models import DeclarationStatus
-from saleor_alipay_app.errors import AppError, Invalid, NotFound, Unavailable
-from saleor_alipay_app.reconciliation import service as reconciliation
-from saleor_alipay_app.reconciliation.models import MatchKind
+from saleor_alipay_app.errors import Invalid, Unavailable
+from saleor_alipay_app.payments.deps import PaymentDeps
 
 router = APIRouter(
     prefix="/api/admin", tags=["admin: after payment"], route_class=AuthenticatedRoute
@@ -38,15 +37,9 @@ Limit = Annotated[int, Query(ge=1, le=500)]
 Offset = Annotated[int, Query(ge=0)]
 
 
-def _deps(request: Request) -> customs.CustomsDeps:
-    services: Services = get_services(request)
-    return customs.CustomsDeps(
-        sessions=services.sessions, keys=services.keys, antom=services.payments.antom
-    )
-
-
-def _refused(exc: customs.DeclarationError) -> AppError:
-    return exc
+async def _detail(deps: PaymentDeps, installation_id: int, declaration_id: int) -> dict[str, Any]:
+    row, history = await customs.get_declaration(deps, installation_id, declaration_id)
+    return schemas.describe_detail(row, history, deps.keys)
 
 
 async def _body(request: Request) -> dict[str, Any]:
@@ -91,13 +84,13 @@ def _flag(data: dict[str, Any], key: str) -> bool:
     raise Invalid("INVALID_FIELD", f"{key} must be true or false")
 
 
-def _buyer(data: dict[str, Any]) -> customs.BuyerIdentity | None:
+def _buyer(data: dict[str, Any]) -> schemas.BuyerIdentity | None:
     buyer = data.get("buyer")
     if buyer is None:
         return None
     if not isinstance(buyer, dict):
         raise Invalid("INVALID_FIELD", "buyer must be an object")
-    return customs.BuyerIdentity(
+    return schemas.BuyerIdentity(
         certificate_type=_text(buyer, "certificateType", "buyer.") or "",
         certificate_no=_text(buyer, "certificateNo", "buyer.") or "",
         holder_name=_text(buyer, "holderName", "buyer.") or "",
@@ -124,64 +117,53 @@ async def list_declarations(
             names = ", ".join(s.value for s in DeclarationStatus)
             raise Invalid("INVALID_STATUS", f"status must be one of {names}") from None
     rows, total = await customs.list_declarations(
-        _deps(request),
+        get_services(request).payments,
         user.installation_id,
         status=wanted,
         payment_request_id=payment_request_id or None,
         limit=limit,
         offset=offset,
     )
-    return {"items": [customs.describe(row) for row in rows], "total": total}
+    return {"items": [schemas.describe(row) for row in rows], "total": total}
 
 
 @router.get("/declarations/{declaration_id}")
 async def get_declaration(request: Request, user: Staff, declaration_id: int) -> dict[str, Any]:
-    try:
-        return await customs.declaration_detail(
-            _deps(request), user.installation_id, declaration_id
-        )
-    except customs.DeclarationError as exc:
-        raise _refused(exc) from None
+    return await _detail(get_services(request).payments, user.installation_id, declaration_id)
 
 
 @router.post("/payments/{payment_request_id}/declarations", status_code=201)
 async def declare(request: Request, user: Staff, payment_request_id: str) -> JSONResponse:
     data = await _body(request)
-    deps = _deps(request)
+    deps = get_services(request).payments
     split = _flag(data, "splitOrder")
-    try:
-        row = await customs.declare(
-            deps,
-            user.installation_id,
-            payment_request_id,
-            customs.DeclarationInput(
-                customs_code=_text(data, "customsCode") or "",
-                merchant_customs_code=_text(data, "merchantCustomsCode") or "",
-                merchant_customs_name=_text(data, "merchantCustomsName") or "",
-                amount=_amount(data) or "",
-                split_order=split,
-                suborder_id=_text(data, "suborderId"),
-                buyer=_buyer(data),
-            ),
-        )
-    except customs.DeclarationError as exc:
-        raise _refused(exc) from None
+    row = await customs.declare(
+        deps,
+        user.installation_id,
+        payment_request_id,
+        schemas.DeclarationInput(
+            customs_code=_text(data, "customsCode") or "",
+            merchant_customs_code=_text(data, "merchantCustomsCode") or "",
+            merchant_customs_name=_text(data, "merchantCustomsName") or "",
+            amount=_amount(data) or "",
+            split_order=split,
+            suborder_id=_text(data, "suborderId"),
+            buyer=_buyer(data),
+        ),
+    )
     assert row.id is not None
-    detail = await customs.declaration_detail(deps, user.installation_id, row.id)
+    detail = await _detail(deps, user.installation_id, row.id)
     return JSONResponse(status_code=201, content=detail)
 
 
 @router.post("/declarations/{declaration_id}/inquire")
 async def inquire_declaration(request: Request, user: Staff, declaration_id: int) -> dict[str, Any]:
-    deps = _deps(request)
-    try:
-        await customs.declaration_detail(deps, user.installation_id, declaration_id)
-        result = await customs.inquire(deps, user.installation_id, [declaration_id])
-        if result.problems:
-            raise Unavailable("INQUIRY_FAILED", "; ".join(result.problems))
-        return await customs.declaration_detail(deps, user.installation_id, declaration_id)
-    except customs.DeclarationError as exc:
-        raise _refused(exc) from None
+    deps = get_services(request).payments
+    await customs.get_declaration(deps, user.installation_id, declaration_id)  # 404 if not ours
+    result = await customs.inquire(deps, user.installation_id, [declaration_id])
+    if result.problems:
+        raise Unavailable("INQUIRY_FAILED", "; ".join(result.problems))
+    return await _detail(deps, user.installation_id, declaration_id)
 
 
 @router.post("/declarations/{declaration_id}/redeclare")
@@ -211,65 +193,20 @@ async def redeclare(request: Request, user: Staff, declaration_id: int) -> dict[
             "FIELD_NOT_CHANGEABLE",
             "buyer.certificateType cannot change in a re-declaration",
         )
-    deps = _deps(request)
-    try:
-        row = await customs.redeclare(
-            deps,
-            user.installation_id,
-            declaration_id,
-            customs.Redeclaration(
-                customs_code=_text(data, "customsCode"),
-                merchant_customs_code=_text(data, "merchantCustomsCode"),
-                merchant_customs_name=_text(data, "merchantCustomsName"),
-                amount=_amount(data),
-                suborder_id=_text(data, "suborderId"),
-                certificate_no=_text(buyer, "certificateNo", "buyer."),
-                holder_name=_text(buyer, "holderName", "buyer."),
-            ),
-        )
-        assert row.id is not None
-        return await customs.declaration_detail(deps, user.installation_id, row.id)
-    except customs.DeclarationError as exc:
-        raise _refused(exc) from None
-
-
-# -- reconciliation ----------------------------------------------------------------------------
-
-
-@router.get("/reconciliation/days")
-async def reconciliation_days(
-    request: Request, user: Staff, limit: Limit = 60, offset: Offset = 0
-) -> dict[str, Any]:
-    services = get_services(request)
-    days = await reconciliation.list_days(
-        services.sessions, user.installation_id, limit=limit, offset=offset
+    deps = get_services(request).payments
+    row = await customs.redeclare(
+        deps,
+        user.installation_id,
+        declaration_id,
+        schemas.Redeclaration(
+            customs_code=_text(data, "customsCode"),
+            merchant_customs_code=_text(data, "merchantCustomsCode"),
+            merchant_customs_name=_text(data, "merchantCustomsName"),
+            amount=_amount(data),
+            suborder_id=_text(data, "suborderId"),
+            certificate_no=_text(buyer, "certificateNo", "buyer."),
+            holder_name=_text(buyer, "holderName", "buyer."),
+        ),
     )
-    return {"items": [reconciliation.describe_day(d) for d in days]}
-
-
-@router.get("/reconciliation/days/{day}")
-async def reconciliation_day(
-    request: Request,
-    user: Staff,
-    day: str,
-    kind: str | None = None,
-    limit: Limit = 100,
-    offset: Offset = 0,
-) -> dict[str, Any]:
-    try:
-        wanted_day = date.fromisoformat(day)
-    except ValueError:
-        raise Invalid("INVALID_DATE", "the date must be YYYY-MM-DD") from None
-    try:
-        kinds = reconciliation.parse_kinds(kind)
-    except ValueError:
-        names = ", ".join(k.value for k in MatchKind)
-        raise Invalid("INVALID_KIND", f"kind must be MISMATCHED or one of {names}") from None
-    services = get_services(request)
-    detail = await reconciliation.day_detail(
-        services.sessions, user.installation_id, wanted_day, kinds=kinds, limit=limit,
-        offset=offset,
-    )  # fmt: skip
-    if detail is None:
-        raise NotFound("DAY_NOT_FOUND", f"{wanted_day} has not been reconciled")
-    return detail
+    assert row.id is not None
+    return await _detail(deps, user.installation_id, row.id)
