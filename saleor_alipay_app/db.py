@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import DateTime, String, Text, event, func, text
+from sqlalchemy import Column, DateTime, ForeignKey, Integer, String, Text, event, func, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
-from sqlmodel import select
+from sqlmodel import Field, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from saleor_alipay_app.config import Settings
@@ -185,3 +185,19 @@ async def paged(
     limit, offset = page_window(limit, offset)
     rows = await session.execute(query.order_by(*order).limit(limit).offset(offset))
     return list(rows.scalars()), int(total)
+
+
+# -- column helpers shared by the models ------------------------------------------------------
+
+
+def foreign_key(target: str, *, nullable: bool = False) -> Any:
+    """An integer column referencing ``target`` (``"table.id"``), deleted with it."""
+    return Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey(target, ondelete="CASCADE"), nullable=nullable),
+    )
+
+
+def created_at_field() -> Any:
+    """A timestamp column set to now when the row is made."""
+    return Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlmodel import SQLModel
 
+from saleor_alipay_app.agreements.models import Agreement, BindingSession
 from saleor_alipay_app.agreements.service import ACCESS_TOKEN_PURPOSE, REFRESH_TOKEN_PURPOSE
+from saleor_alipay_app.channels.models import ChannelConfig
 from saleor_alipay_app.channels.service import PRIVATE_KEY_PURPOSE
 from saleor_alipay_app.config import Settings
 from saleor_alipay_app.crypto import KeyRing, load_key_ring
@@ -18,17 +20,9 @@ from saleor_alipay_app.customs.models import (
     Declaration,
 )
 from saleor_alipay_app.db import create_engine, session_factory, transaction
+from saleor_alipay_app.history.models import History
 from saleor_alipay_app.installations.repository import TOKEN_PURPOSE, Installation
-from saleor_alipay_app.payments.models import (
-    Agreement,
-    BindingSession,
-    ChannelConfig,
-    History,
-    Notification,
-    Payment,
-    Refund,
-    SaleorReport,
-)
+from saleor_alipay_app.payments.models import Notification, Payment, Refund, SaleorReport
 from saleor_alipay_app.payments.notifications import NOTIFICATION_BODY_PURPOSE
 from saleor_alipay_app.reconciliation.models import (
     ReconciliationDay,

@@ -17,6 +17,12 @@ from typing import Any
 
 import segno
 
+from saleor_alipay_app.agreements.models import (
+    AgreementStatus,
+    BindingPurpose,
+    BindingSession,
+    BindingStatus,
+)
 from saleor_alipay_app.agreements.repository import AgreementRepository
 from saleor_alipay_app.agreements.service import create_agreement, end_agreement, token_sha256
 from saleor_alipay_app.antom.client import AntomUnavailable
@@ -28,21 +34,15 @@ from saleor_alipay_app.antom.models import (
     NotifyAuthorization,
 )
 from saleor_alipay_app.antom.results import Outcome, merchant_message, shopper_message
+from saleor_alipay_app.channels.models import ChannelConfig
 from saleor_alipay_app.channels.repository import ChannelConfigRepository
 from saleor_alipay_app.channels.service import notification_path
 from saleor_alipay_app.db import transaction, utcnow
 from saleor_alipay_app.errors import PaymentError
+from saleor_alipay_app.history.models import HistorySubject
+from saleor_alipay_app.history.repository import HistoryRepository
 from saleor_alipay_app.payments.deps import PaymentDeps
-from saleor_alipay_app.payments.models import (
-    AgreementStatus,
-    BindingPurpose,
-    BindingSession,
-    BindingStatus,
-    ChannelConfig,
-    HistorySubject,
-    Payment,
-    PaymentStatus,
-)
+from saleor_alipay_app.payments.models import Payment, PaymentStatus
 from saleor_alipay_app.payments.repository import PaymentsRepository
 from saleor_alipay_app.payments.service import (
     claim_for_pay,
@@ -167,7 +167,7 @@ async def start_binding(
     async with transaction(deps.sessions) as session:
         session.add(binding)
         await session.flush()
-        PaymentsRepository(session).add_history(
+        HistoryRepository(session).add(
             installation_id=binding.installation_id,
             subject=HistorySubject.BINDING,
             subject_id=binding.id,
@@ -191,7 +191,7 @@ async def _set_binding(
             setattr(binding, name, value)
         binding.updated_at = utcnow()
         session.add(binding)
-        repo.add_history(
+        HistoryRepository(repo.session).add(
             installation_id=binding.installation_id,
             subject=HistorySubject.BINDING,
             subject_id=binding.id,
@@ -296,7 +296,7 @@ async def _exchange_code(
         row.agreement_id = agreement.id
         row.updated_at = utcnow()
         session.add(row)
-        repo.add_history(
+        HistoryRepository(repo.session).add(
             installation_id=row.installation_id,
             subject=HistorySubject.BINDING,
             subject_id=row.id,

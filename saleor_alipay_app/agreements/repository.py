@@ -10,14 +10,9 @@ from sqlalchemy import func, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from saleor_alipay_app.agreements.models import Agreement, AgreementStatus, BindingSession
 from saleor_alipay_app.db import like_pattern, paged
-from saleor_alipay_app.payments.models import (
-    Agreement,
-    AgreementStatus,
-    BindingSession,
-    Payment,
-    PaymentStatus,
-)
+from saleor_alipay_app.payments.models import Payment, PaymentStatus
 
 
 @dataclass(frozen=True)

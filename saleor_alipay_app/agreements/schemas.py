@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from saleor_alipay_app.agreements.models import Agreement
 from saleor_alipay_app.agreements.service import wallet_name
-from saleor_alipay_app.payments.models import (
-    Agreement,
-)
 from saleor_alipay_app.payments.schemas import iso_time
 
 

@@ -7,22 +7,19 @@ import logging
 import secrets
 from datetime import datetime, timedelta
 
+from saleor_alipay_app.agreements.models import Agreement, AgreementStatus, BindingSession
 from saleor_alipay_app.agreements.repository import AgreementRepository
 from saleor_alipay_app.antom.client import AntomUnavailable
 from saleor_alipay_app.antom.models import ApplyTokenResponse, RevokeRequest
 from saleor_alipay_app.antom.results import Outcome
 from saleor_alipay_app.antom.wallets import CAPABILITIES, Wallet
+from saleor_alipay_app.channels.models import ChannelConfig
 from saleor_alipay_app.channels.repository import ChannelConfigRepository
 from saleor_alipay_app.crypto import KeyRing
 from saleor_alipay_app.db import transaction, utcnow
+from saleor_alipay_app.history.models import HistorySubject
+from saleor_alipay_app.history.repository import HistoryRepository
 from saleor_alipay_app.payments.deps import PaymentDeps
-from saleor_alipay_app.payments.models import (
-    Agreement,
-    AgreementStatus,
-    BindingSession,
-    ChannelConfig,
-    HistorySubject,
-)
 from saleor_alipay_app.payments.repository import PaymentsRepository
 
 log = logging.getLogger(__name__)
@@ -96,7 +93,7 @@ async def create_agreement(
     )
     repo.session.add(agreement)
     await repo.session.flush()
-    repo.add_history(
+    HistoryRepository(repo.session).add(
         installation_id=agreement.installation_id,
         subject=HistorySubject.AGREEMENT,
         subject_id=agreement.id,
@@ -125,7 +122,7 @@ async def end_agreement(
     agreement.ended_at = now
     agreement.updated_at = now
     repo.session.add(agreement)
-    repo.add_history(
+    HistoryRepository(repo.session).add(
         installation_id=agreement.installation_id,
         subject=HistorySubject.AGREEMENT,
         subject_id=agreement.id,

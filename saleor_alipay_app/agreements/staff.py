@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from saleor_alipay_app.agreements.models import Agreement, AgreementStatus
 from saleor_alipay_app.agreements.repository import AgreementRepository, AgreementSearch
 from saleor_alipay_app.agreements.schemas import agreement_view
 from saleor_alipay_app.agreements.service import revoke_at_antom
@@ -17,12 +18,9 @@ from saleor_alipay_app.errors import (
     NotFound,
     Unavailable,
 )
+from saleor_alipay_app.history.models import HistorySubject
+from saleor_alipay_app.history.repository import HistoryRepository
 from saleor_alipay_app.payments.deps import ANTOM_BUDGET, PaymentDeps
-from saleor_alipay_app.payments.models import (
-    Agreement,
-    AgreementStatus,
-    HistorySubject,
-)
 from saleor_alipay_app.payments.repository import PaymentsRepository
 from saleor_alipay_app.payments.schemas import history_view, payment_view
 from saleor_alipay_app.payments.service import deadline_in
@@ -66,7 +64,9 @@ async def agreement_detail(
         repo = PaymentsRepository(session)
         agreement = await _agreement(session, installation_id, public_id)
         assert agreement.id is not None
-        history = await repo.history_of(installation_id, [(HistorySubject.AGREEMENT, agreement.id)])
+        history = await HistoryRepository(repo.session).of_subjects(
+            installation_id, [(HistorySubject.AGREEMENT, agreement.id)]
+        )
         payments = await repo.payments_with_agreement(installation_id, agreement.id)
     return {
         **agreement_view(agreement),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from saleor_alipay_app.payments.models import ChannelConfig
+from saleor_alipay_app.channels.models import ChannelConfig
 
 
 class ChannelConfigRepository:

@@ -25,6 +25,7 @@ from saleor_alipay_app.antom.keys import (
     public_key_pem,
 )
 from saleor_alipay_app.antom.wallets import CAPABILITIES, Wallet
+from saleor_alipay_app.channels.models import ChannelConfig
 from saleor_alipay_app.channels.repository import ChannelConfigRepository
 from saleor_alipay_app.channels.schemas import ChannelConfigForm
 from saleor_alipay_app.crypto import CryptoError, KeyRing
@@ -34,9 +35,6 @@ from saleor_alipay_app.errors import (
     Invalid,
 )
 from saleor_alipay_app.installations.repository import Installation
-from saleor_alipay_app.payments.models import (
-    ChannelConfig,
-)
 from saleor_alipay_app.payments.repository import PaymentsRepository
 from saleor_alipay_app.saleor.client import SaleorClient, SaleorError
 

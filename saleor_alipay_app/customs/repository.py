@@ -11,13 +11,9 @@ from sqlmodel import col, select
 
 from saleor_alipay_app.channels.repository import ChannelConfigRepository
 from saleor_alipay_app.customs.models import Declaration, DeclarationStatus
-from saleor_alipay_app.payments.models import (
-    History,
-    HistorySubject,
-    Payment,
-    Refund,
-    RefundStatus,
-)
+from saleor_alipay_app.history.models import History, HistorySubject
+from saleor_alipay_app.history.repository import HistoryRepository
+from saleor_alipay_app.payments.models import Payment, Refund, RefundStatus
 from saleor_alipay_app.payments.repository import PaymentsRepository
 
 
@@ -25,6 +21,7 @@ class CustomsRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
         self.payments = PaymentsRepository(session)
+        self.history_log = HistoryRepository(session)
         self.channels = ChannelConfigRepository(session)
 
     @property
@@ -137,10 +134,10 @@ class CustomsRepository:
         return list(rows.scalars()), int(total.scalar_one())
 
     async def history(self, declaration_id: int) -> list[History]:
-        return await self.payments.history(HistorySubject.DECLARATION, declaration_id)
+        return await self.history_log.of_subject(HistorySubject.DECLARATION, declaration_id)
 
     def add_history(self, declaration: Declaration, status: str, detail: str | None) -> None:
-        self.payments.add_history(
+        self.history_log.add(
             installation_id=declaration.installation_id,
             subject=HistorySubject.DECLARATION,
             subject_id=declaration.id,

@@ -18,7 +18,7 @@ from saleor_alipay_app.customs.models import (
     RESEND_PAUSE,
     Declaration,
 )
-from saleor_alipay_app.payments.models import History
+from saleor_alipay_app.history.models import History
 
 # -- inputs -----------------------------------------------------------------------------------
 

@@ -56,8 +56,9 @@ from saleor_alipay_app.customs.rules import (
 from saleor_alipay_app.customs.schemas import DeclarationInput, Redeclaration
 from saleor_alipay_app.db import transaction, utcnow
 from saleor_alipay_app.errors import Conflict, Invalid, NotFound
+from saleor_alipay_app.history.models import History
 from saleor_alipay_app.payments.deps import PaymentDeps
-from saleor_alipay_app.payments.models import History, PaymentStatus
+from saleor_alipay_app.payments.models import PaymentStatus
 
 INQUIRY_BATCH: Final = 10  # declarationRequestIds per inquiryDeclarationRequests (§7.13)
 

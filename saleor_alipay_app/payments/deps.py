@@ -15,8 +15,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from saleor_alipay_app.antom.protocol import AntomApi
+from saleor_alipay_app.channels.models import ChannelConfig
 from saleor_alipay_app.crypto import KeyRing
-from saleor_alipay_app.payments.models import ChannelConfig
 from saleor_alipay_app.payments.reporting import SaleorReporter
 
 # Time given to one call to Antom made on a person's behalf (revoke, inquire, test).

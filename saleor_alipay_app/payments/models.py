@@ -1,5 +1,5 @@
-"""Tables of the payment flows: channel configurations, agreements, binding sessions, payments,
-refunds, the Antom notification inbox and the outbox of reports to Saleor.
+"""Tables of the payment flows: payments, refunds, the Antom notification inbox and the outbox of
+reports to Saleor.
 
 Money is stored twice on purpose: ``amount`` (the Saleor decimal, exact) and ``amount_minor``
 (Antom's integer in minor units); they are written together from one `Amount`.
@@ -13,9 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
-    Boolean,
     Column,
-    ForeignKey,
     Integer,
     Numeric,
     String,
@@ -24,55 +22,13 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, SQLModel
 
-from saleor_alipay_app.db import JSONText, StrEnumType, UTCDateTime, utcnow
-
-
-class AgreementStatus(StrEnum):
-    ACTIVE = "ACTIVE"
-    REVOKED = "REVOKED"  # ended by us (shopper, staff or guest cleanup)
-    INVALID = "INVALID"  # Antom said INVALID_ACCESS_TOKEN or TOKEN_CANCELED
-    EXPIRED = "EXPIRED"  # refresh token expired
-
-    @classmethod
-    def final_statuses(cls) -> frozenset[AgreementStatus]:
-        """Statuses that never change again."""
-        return frozenset({cls.REVOKED, cls.INVALID, cls.EXPIRED})
-
-    @classmethod
-    def open_statuses(cls) -> frozenset[AgreementStatus]:
-        """Statuses that can still change."""
-        return frozenset({cls.ACTIVE})
-
-    @property
-    def is_final(self) -> bool:
-        return self in self.final_statuses()
-
-
-class BindingPurpose(StrEnum):
-    TRANSACTION = "TRANSACTION"  # bind, then pay a Saleor transaction
-    TOKENIZATION = "TOKENIZATION"  # bind only (save a wallet from the account page)
-
-
-class BindingStatus(StrEnum):
-    PENDING = "PENDING"  # QR code shown, waiting for the shopper
-    AUTHORIZED = "AUTHORIZED"  # auth code received, token exchange under way
-    BOUND = "BOUND"  # agreement stored
-    FAILED = "FAILED"  # declined, code refused, or token exchange failed
-    EXPIRED = "EXPIRED"  # QR code expired without authorization
-
-    @classmethod
-    def final_statuses(cls) -> frozenset[BindingStatus]:
-        """Statuses that never change again."""
-        return frozenset({cls.BOUND, cls.FAILED, cls.EXPIRED})
-
-    @classmethod
-    def open_statuses(cls) -> frozenset[BindingStatus]:
-        """Statuses that can still change."""
-        return frozenset({cls.PENDING, cls.AUTHORIZED})
-
-    @property
-    def is_final(self) -> bool:
-        return self in self.final_statuses()
+from saleor_alipay_app.db import (
+    JSONText,
+    StrEnumType,
+    UTCDateTime,
+    created_at_field,
+    foreign_key,
+)
 
 
 class PaymentStatus(StrEnum):
@@ -143,98 +99,8 @@ class ReportStatus(StrEnum):
         return self in self.final_statuses()
 
 
-def _fk(target: str, *, nullable: bool = False) -> Any:
-    return Field(
-        default=None,
-        sa_column=Column(Integer, ForeignKey(target, ondelete="CASCADE"), nullable=nullable),
-    )
-
-
-def _created() -> Any:
-    return Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
-
-
 def _money() -> Any:
     return Field(sa_column=Column(Numeric(20, 3), nullable=False))
-
-
-class ChannelConfig(SQLModel, table=True):
-    """Antom credentials of one Saleor channel of one installation."""
-
-    __tablename__ = "channel_config"
-    __table_args__ = (UniqueConstraint("installation_id", "channel_slug"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    installation_id: int = _fk("installation.id")
-    channel_slug: str = Field(max_length=255)
-    # Public, random: names the configuration in Antom notification URLs.
-    public_id: str = Field(sa_column=Column(String(64), unique=True, nullable=False))
-    client_id: str = Field(max_length=128)
-    merchant_private_key_encrypted: str = Field(sa_column=Column(Text, nullable=False))
-    antom_public_key: str = Field(sa_column=Column(Text, nullable=False))
-    region: str = Field(max_length=32)
-    base_url: str = Field(max_length=512)
-    sandbox: bool = Field(sa_column=Column(Boolean, nullable=False))
-    enabled_wallets: list[str] = Field(sa_column=Column(JSONText, nullable=False))
-    created_at: datetime = _created()
-    updated_at: datetime = _created()
-
-
-class Agreement(SQLModel, table=True):
-    """A bound wallet (a Saleor stored payment method): Antom's access token for one shopper."""
-
-    __tablename__ = "agreement"
-
-    id: int | None = Field(default=None, primary_key=True)
-    public_id: str = Field(sa_column=Column(String(64), unique=True, nullable=False))
-    installation_id: int = _fk("installation.id")
-    channel_config_id: int = _fk("channel_config.id")
-    channel_slug: str = Field(max_length=255)
-    saleor_user_id: str | None = Field(default=None, max_length=255, index=True)
-    customer_email: str | None = Field(default=None, max_length=320)
-    guest: bool = Field(sa_column=Column(Boolean, nullable=False))
-    wallet: str = Field(max_length=64)
-    access_token_encrypted: str = Field(sa_column=Column(Text, nullable=False))
-    # SHA-256 of the access token: finds the agreement named by a TOKEN_CANCELED notification.
-    access_token_sha256: str = Field(sa_column=Column(String(64), unique=True, nullable=False))
-    access_token_expires_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
-    refresh_token_encrypted: str | None = Field(default=None, sa_column=Column(Text))
-    refresh_token_expires_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
-    user_login_id: str | None = Field(default=None, max_length=128)
-    status: AgreementStatus = Field(
-        sa_column=Column(StrEnumType(AgreementStatus, 16), nullable=False, index=True)
-    )
-    status_reason: str | None = Field(default=None, max_length=256)
-    created_at: datetime = _created()
-    updated_at: datetime = _created()
-    ended_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
-
-
-class BindingSession(SQLModel, table=True):
-    """One QR code: Antom's `authState`, what it is for, and where it stands."""
-
-    __tablename__ = "binding_session"
-
-    id: int | None = Field(default=None, primary_key=True)
-    auth_state: str = Field(sa_column=Column(String(64), unique=True, nullable=False))
-    installation_id: int = _fk("installation.id")
-    channel_config_id: int = _fk("channel_config.id")
-    channel_slug: str = Field(max_length=255)
-    purpose: BindingPurpose = Field(
-        sa_column=Column(StrEnumType(BindingPurpose, 16), nullable=False)
-    )
-    saleor_user_id: str | None = Field(default=None, max_length=255)
-    customer_email: str | None = Field(default=None, max_length=320)
-    saleor_transaction_id: str | None = Field(default=None, max_length=255, index=True)
-    wallet: str = Field(max_length=64)
-    qr_code_value: str = Field(sa_column=Column(Text, nullable=False))
-    auth_urls: dict[str, str] = Field(sa_column=Column(JSONText, nullable=False))
-    expires_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
-    status: BindingStatus = Field(sa_column=Column(StrEnumType(BindingStatus, 16), nullable=False))
-    failure_reason: str | None = Field(default=None, max_length=256)
-    agreement_id: int | None = _fk("agreement.id", nullable=True)
-    created_at: datetime = _created()
-    updated_at: datetime = _created()
 
 
 class Payment(SQLModel, table=True):
@@ -249,8 +115,8 @@ class Payment(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("installation_id", "saleor_transaction_id", "attempt"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    installation_id: int = _fk("installation.id")
-    channel_config_id: int = _fk("channel_config.id")
+    installation_id: int = foreign_key("installation.id")
+    channel_config_id: int = foreign_key("channel_config.id")
     channel_slug: str = Field(max_length=255)
     saleor_transaction_id: str = Field(max_length=255, index=True)
     saleor_idempotency_key: str | None = Field(default=None, max_length=255)
@@ -258,8 +124,8 @@ class Payment(SQLModel, table=True):
     attempt: int = Field(sa_column=Column(Integer, nullable=False))
     payment_request_id: str = Field(sa_column=Column(String(64), unique=True, nullable=False))
     antom_payment_id: str | None = Field(default=None, max_length=64, index=True)
-    agreement_id: int | None = _fk("agreement.id", nullable=True)
-    binding_session_id: int | None = _fk("binding_session.id", nullable=True)
+    agreement_id: int | None = foreign_key("agreement.id", nullable=True)
+    binding_session_id: int | None = foreign_key("binding_session.id", nullable=True)
     wallet: str = Field(max_length=64)
     currency: str = Field(max_length=3)
     amount: Decimal = _money()
@@ -273,16 +139,16 @@ class Payment(SQLModel, table=True):
     next_inquiry_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     inquiry_count: int = Field(default=0, sa_column=Column(Integer, nullable=False))
     deadline_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
-    created_at: datetime = _created()
-    updated_at: datetime = _created()
+    created_at: datetime = created_at_field()
+    updated_at: datetime = created_at_field()
 
 
 class Refund(SQLModel, table=True):
     __tablename__ = "refund"
 
     id: int | None = Field(default=None, primary_key=True)
-    payment_id: int = _fk("payment.id")
-    installation_id: int = _fk("installation.id")
+    payment_id: int = foreign_key("payment.id")
+    installation_id: int = foreign_key("installation.id")
     # Identifies Saleor's request so that its retries of the same webhook refund once.
     saleor_request_key: str = Field(sa_column=Column(String(64), unique=True, nullable=False))
     refund_request_id: str = Field(sa_column=Column(String(64), unique=True, nullable=False))
@@ -297,8 +163,8 @@ class Refund(SQLModel, table=True):
     result_message: str | None = Field(default=None, max_length=256)
     next_inquiry_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     inquiry_count: int = Field(default=0, sa_column=Column(Integer, nullable=False))
-    created_at: datetime = _created()
-    updated_at: datetime = _created()
+    created_at: datetime = created_at_field()
+    updated_at: datetime = created_at_field()
 
 
 class Notification(SQLModel, table=True):
@@ -307,15 +173,15 @@ class Notification(SQLModel, table=True):
     __tablename__ = "notification"
 
     id: int | None = Field(default=None, primary_key=True)
-    installation_id: int = _fk("installation.id")
-    channel_config_id: int = _fk("channel_config.id")
+    installation_id: int = foreign_key("installation.id")
+    channel_config_id: int = foreign_key("channel_config.id")
     kind: NotificationKind = Field(
         sa_column=Column(StrEnumType(NotificationKind, 16), nullable=False)
     )
     natural_key: str = Field(sa_column=Column(String(255), unique=True, nullable=False))
     # The raw body, encrypted: authorization notifications carry auth codes and tokens.
     body_encrypted: str = Field(sa_column=Column(Text, nullable=False))
-    received_at: datetime = _created()
+    received_at: datetime = created_at_field()
     processed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     deliveries: int = Field(default=1, sa_column=Column(Integer, nullable=False))
     last_error: str | None = Field(default=None, max_length=512)
@@ -328,7 +194,7 @@ class SaleorReport(SQLModel, table=True):
     __tablename__ = "saleor_report"
 
     id: int | None = Field(default=None, primary_key=True)
-    installation_id: int = _fk("installation.id")
+    installation_id: int = foreign_key("installation.id")
     report_key: str = Field(sa_column=Column(String(255), unique=True, nullable=False))
     saleor_transaction_id: str = Field(max_length=255)
     event_type: str = Field(max_length=32)
@@ -342,32 +208,5 @@ class SaleorReport(SQLModel, table=True):
     attempts: int = Field(default=0, sa_column=Column(Integer, nullable=False))
     next_attempt_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     last_error: str | None = Field(default=None, max_length=512)
-    created_at: datetime = _created()
+    created_at: datetime = created_at_field()
     sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
-
-
-class HistorySubject(StrEnum):
-    PAYMENT = "PAYMENT"
-    REFUND = "REFUND"
-    BINDING = "BINDING"
-    AGREEMENT = "AGREEMENT"
-    REPORT = "REPORT"
-    DECLARATION = "DECLARATION"
-
-
-class History(SQLModel, table=True):
-    """Every state a payment, refund, binding, agreement or report went through, in order,
-    for the people who follow payments (dashboard pages and the CLI)."""
-
-    __tablename__ = "history"
-
-    id: int | None = Field(default=None, primary_key=True)
-    installation_id: int = _fk("installation.id")
-    subject: HistorySubject = Field(
-        sa_column=Column(StrEnumType(HistorySubject, 16), nullable=False)
-    )
-    subject_id: int = Field(sa_column=Column(Integer, nullable=False, index=True))
-    reference: str = Field(max_length=255, index=True)
-    status: str = Field(max_length=32)
-    detail: str | None = Field(default=None, max_length=512)
-    created_at: datetime = _created()

@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass
 
 from saleor_alipay_app.agreements.binding import handle_authorization
+from saleor_alipay_app.agreements.models import BindingPurpose
 from saleor_alipay_app.agreements.repository import AgreementRepository
 from saleor_alipay_app.antom.models import (
     AuthorizationNotifyType,
@@ -21,12 +22,11 @@ from saleor_alipay_app.antom.models import (
     PaymentNotifyType,
 )
 from saleor_alipay_app.antom.models import RefundStatus as AntomRefundStatus
+from saleor_alipay_app.channels.models import ChannelConfig
 from saleor_alipay_app.db import transaction, utcnow
 from saleor_alipay_app.errors import PaymentError
 from saleor_alipay_app.payments.deps import PaymentDeps
 from saleor_alipay_app.payments.models import (
-    BindingPurpose,
-    ChannelConfig,
     Notification,
     NotificationKind,
     PaymentStatus,

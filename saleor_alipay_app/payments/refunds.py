@@ -14,13 +14,10 @@ from saleor_alipay_app.antom.results import Outcome, merchant_message
 from saleor_alipay_app.channels.repository import ChannelConfigRepository
 from saleor_alipay_app.channels.service import notification_path
 from saleor_alipay_app.db import transaction, utcnow
+from saleor_alipay_app.history.models import HistorySubject
+from saleor_alipay_app.history.repository import HistoryRepository
 from saleor_alipay_app.payments.deps import PaymentDeps
-from saleor_alipay_app.payments.models import (
-    HistorySubject,
-    Payment,
-    Refund,
-    RefundStatus,
-)
+from saleor_alipay_app.payments.models import Payment, Refund, RefundStatus
 from saleor_alipay_app.payments.reporting import enqueue_report, report_key
 from saleor_alipay_app.payments.repository import PaymentsRepository
 from saleor_alipay_app.payments.service import (
@@ -125,7 +122,7 @@ async def settle_refund(
         refund.next_inquiry_at = None
         refund.updated_at = utcnow()
         session.add(refund)
-        repo.add_history(
+        HistoryRepository(repo.session).add(
             installation_id=refund.installation_id,
             subject=HistorySubject.REFUND,
             subject_id=refund.id,

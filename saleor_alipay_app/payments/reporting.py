@@ -20,8 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from saleor_alipay_app.crypto import KeyRing
 from saleor_alipay_app.db import transaction, utcnow
+from saleor_alipay_app.history.models import HistorySubject
+from saleor_alipay_app.history.repository import HistoryRepository
 from saleor_alipay_app.installations.repository import InstallationRepository
-from saleor_alipay_app.payments.models import HistorySubject, ReportStatus, SaleorReport
+from saleor_alipay_app.payments.models import ReportStatus, SaleorReport
 from saleor_alipay_app.payments.repository import PaymentsRepository
 from saleor_alipay_app.saleor.client import SaleorClient, SaleorError, SaleorUnavailable
 
@@ -175,7 +177,7 @@ class SaleorReporter:
             report.last_error = error[:512] if error else None
             report.sent_at = utcnow() if status is ReportStatus.DONE else None
             session.add(report)
-            PaymentsRepository(session).add_history(
+            HistoryRepository(session).add(
                 installation_id=report.installation_id,
                 subject=HistorySubject.REPORT,
                 subject_id=report.id,

@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from saleor_alipay_app.db import escape_like, like_pattern, page_window, paged, utcnow
+from saleor_alipay_app.history.models import HistorySubject
+from saleor_alipay_app.history.repository import HistoryRepository
 from saleor_alipay_app.payments.models import (
-    History,
-    HistorySubject,
     Notification,
     Payment,
     PaymentStatus,
@@ -56,40 +56,6 @@ class PaymentsRepository:
         """PostgreSQL takes row locks; SQLite serialises writers instead."""
         bind = self.session.bind
         return bind is not None and bind.dialect.name == "postgresql"
-
-    # -- history ------------------------------------------------------------------------------
-
-    def add_history(
-        self,
-        *,
-        installation_id: int,
-        subject: HistorySubject,
-        subject_id: int | None,
-        reference: str,
-        status: str,
-        detail: str | None = None,
-    ) -> None:
-        """Record a state change; written in the same transaction as the change itself."""
-        assert subject_id is not None
-        self.session.add(
-            History(
-                installation_id=installation_id,
-                subject=subject,
-                subject_id=subject_id,
-                reference=reference[:255],
-                status=status[:32],
-                detail=detail[:512] if detail else None,
-                created_at=utcnow(),
-            )
-        )
-
-    async def history(self, subject: HistorySubject, subject_id: int) -> list[History]:
-        result = await self.session.execute(
-            select(History)
-            .where(col(History.subject) == subject, col(History.subject_id) == subject_id)
-            .order_by(col(History.id))
-        )
-        return list(result.scalars())
 
     # -- payments -----------------------------------------------------------------------------
 
@@ -151,7 +117,7 @@ class PaymentsRepository:
             payment = await self.session.get(Payment, payment_id)
             if payment is not None:
                 await self.session.refresh(payment)
-                self.add_history(
+                HistoryRepository(self.session).add(
                     installation_id=payment.installation_id,
                     subject=HistorySubject.PAYMENT,
                     subject_id=payment_id,
@@ -390,26 +356,6 @@ class PaymentsRepository:
             .offset(offset)
         )
         return [(refund, payment) for refund, payment in rows.all()], int(total)
-
-    async def history_of(
-        self, installation_id: int, subjects: Sequence[tuple[HistorySubject, int]]
-    ) -> list[History]:
-        if not subjects:
-            return []
-        result = await self.session.execute(
-            select(History)
-            .where(
-                col(History.installation_id) == installation_id,
-                or_(
-                    *(
-                        (col(History.subject) == subject) & (col(History.subject_id) == sid)
-                        for subject, sid in subjects
-                    )
-                ),
-            )
-            .order_by(col(History.created_at), col(History.id))
-        )
-        return list(result.scalars())
 
     async def notifications_about(
         self, installation_id: int, references: Sequence[str]

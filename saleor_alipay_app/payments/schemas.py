@@ -12,8 +12,8 @@ from typing import Any
 from saleor_alipay_app.agreements.service import wallet_name
 from saleor_alipay_app.antom.money import AmountError, minor_digits
 from saleor_alipay_app.crypto import CryptoError, KeyRing
+from saleor_alipay_app.history.models import History
 from saleor_alipay_app.payments.models import (
-    History,
     Notification,
     NotificationKind,
     Payment,

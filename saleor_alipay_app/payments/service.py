@@ -21,6 +21,7 @@ import time
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from saleor_alipay_app.agreements.models import Agreement, AgreementStatus
 from saleor_alipay_app.agreements.service import ACCESS_TOKEN_PURPOSE, end_agreement
 from saleor_alipay_app.antom.client import AntomUnavailable
 from saleor_alipay_app.antom.models import (
@@ -34,18 +35,14 @@ from saleor_alipay_app.antom.models import (
 from saleor_alipay_app.antom.models import PaymentStatus as AntomPaymentStatus
 from saleor_alipay_app.antom.money import Amount
 from saleor_alipay_app.antom.results import Outcome, shopper_message
+from saleor_alipay_app.channels.models import ChannelConfig
 from saleor_alipay_app.channels.repository import ChannelConfigRepository
 from saleor_alipay_app.channels.service import notification_path
 from saleor_alipay_app.db import transaction, utcnow
+from saleor_alipay_app.history.models import HistorySubject
+from saleor_alipay_app.history.repository import HistoryRepository
 from saleor_alipay_app.payments.deps import PaymentDeps
-from saleor_alipay_app.payments.models import (
-    Agreement,
-    AgreementStatus,
-    ChannelConfig,
-    HistorySubject,
-    Payment,
-    PaymentStatus,
-)
+from saleor_alipay_app.payments.models import Payment, PaymentStatus
 from saleor_alipay_app.payments.reporting import enqueue_report
 from saleor_alipay_app.payments.repository import PaymentsRepository
 
@@ -140,7 +137,7 @@ async def create_payment(
         updated_at=now,
     )
     if await repo.insert(payment):
-        repo.add_history(
+        HistoryRepository(repo.session).add(
             installation_id=installation_id,
             subject=HistorySubject.PAYMENT,
             subject_id=payment.id,

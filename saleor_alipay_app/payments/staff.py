@@ -17,13 +17,10 @@ from saleor_alipay_app.errors import (
     Invalid,
     NotFound,
 )
+from saleor_alipay_app.history.models import HistorySubject
+from saleor_alipay_app.history.repository import HistoryRepository
 from saleor_alipay_app.payments.deps import ANTOM_BUDGET, PaymentDeps
-from saleor_alipay_app.payments.models import (
-    HistorySubject,
-    Payment,
-    PaymentStatus,
-    RefundStatus,
-)
+from saleor_alipay_app.payments.models import Payment, PaymentStatus, RefundStatus
 from saleor_alipay_app.payments.refunds import inquire_refund
 from saleor_alipay_app.payments.repository import PaymentSearch, PaymentsRepository, RefundSearch
 from saleor_alipay_app.payments.schemas import (
@@ -121,7 +118,7 @@ async def payment_detail(
         subjects += [(HistorySubject.REPORT, r.id) for r in reports if r.id is not None]
         if binding is not None and binding.id is not None:
             subjects.append((HistorySubject.BINDING, binding.id))
-        history = await repo.history_of(installation_id, subjects)
+        history = await HistoryRepository(repo.session).of_subjects(installation_id, subjects)
         references = [payment.payment_request_id] + [r.refund_request_id for r in refunds]
         if binding is not None:
             references.append(binding.auth_state)

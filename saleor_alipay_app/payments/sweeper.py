@@ -15,6 +15,7 @@ import logging
 from datetime import timedelta
 
 from saleor_alipay_app.agreements.binding import BINDING_LIFETIME
+from saleor_alipay_app.agreements.models import Agreement, AgreementStatus
 from saleor_alipay_app.agreements.repository import AgreementRepository
 from saleor_alipay_app.agreements.service import (
     ACCESS_TOKEN_PURPOSE,
@@ -30,12 +31,7 @@ from saleor_alipay_app.antom.results import Outcome
 from saleor_alipay_app.channels.repository import ChannelConfigRepository
 from saleor_alipay_app.db import transaction, utcnow
 from saleor_alipay_app.payments.deps import PaymentDeps
-from saleor_alipay_app.payments.models import (
-    Agreement,
-    AgreementStatus,
-    PaymentStatus,
-    RefundStatus,
-)
+from saleor_alipay_app.payments.models import PaymentStatus, RefundStatus
 from saleor_alipay_app.payments.refunds import inquire_refund
 from saleor_alipay_app.payments.repository import PaymentsRepository
 from saleor_alipay_app.payments.service import (

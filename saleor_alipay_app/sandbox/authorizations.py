@@ -2,31 +2,63 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Final
 
 from saleor_alipay_app.antom.wallets import CAPABILITIES, Wallet
 
-from .clock import fmt_time, new_digits
+from .clock import ANTOM_TZ, fmt_time, new_digits
 from .config import ApiCall, Scenario
-from .core import (
-    AUTH_CODE_TTL,
-    AUTH_SESSION_TTL,
-    LOGIN_PREFIX,
-    SCOPES,
-    TERMINAL_TYPES,
-    CallContext,
-    Merchant,
-    SandboxCore,
-    SandboxError,
-    token_expiry,
-    user_id_for,
-)
+from .core import CallContext, Merchant, SandboxCore, SandboxError
 from .models import AuthSession, AuthStatus, Binding, BindingStatus
 from .protocol import AntomFailure, Body, illegal, mask_login_id, result
 
-__all__ = ["AuthorizationFlows"]
+__all__ = ["AUTH_CODE_TTL", "AUTH_SESSION_TTL", "AuthorizationFlows", "token_expiry"]
+
+AUTH_CODE_TTL: Final = timedelta(seconds=60)  # applyToken within 1 minute (API.md §6)
+AUTH_SESSION_TTL: Final = timedelta(minutes=15)  # no notification in 15 min = failed (§6)
+TERMINAL_TYPES: Final = frozenset({"WEB", "WAP", "APP", "MINI_APP"})
+SCOPES: Final = frozenset(
+    {"AGREEMENT_PAY", "BASE_USER_INFO", "USER_INFO", "USER_LOGIN_ID", "HASH_LOGIN_ID", "SEND_OTP"}
+)
+
+# Dialling prefixes for the default shopper login ids (a phone number, as the wallets use).
+LOGIN_PREFIX: Final[dict[Wallet, str]] = {
+    Wallet.ALIPAY_HK: "852",
+    Wallet.DANA: "628",
+    Wallet.ALIPAY_CN: "861",
+    Wallet.GCASH: "639",
+    Wallet.KAKAOPAY: "8210",
+    Wallet.TNG: "601",
+    Wallet.TRUEMONEY: "668",
+}
+
+
+def user_id_for(wallet: Wallet, login_id: str) -> str:
+    digest = hashlib.sha256(f"{wallet}:{login_id}".encode()).hexdigest()
+    return "2088" + str(int(digest, 16))[:12]
+
+
+def _add_years(moment: datetime, years: int) -> datetime:
+    try:
+        return moment.replace(year=moment.year + years)
+    except ValueError:  # 29 February
+        return moment.replace(year=moment.year + years, day=28)
+
+
+def token_expiry(wallet: Wallet, now: datetime) -> datetime:
+    """Access-token lifetime per wallet (API.md §11; Alipay CN is not listed: 2 years)."""
+    match wallet:
+        case Wallet.ALIPAY_HK:
+            return datetime(2038, 1, 1, tzinfo=ANTOM_TZ)
+        case Wallet.KAKAOPAY:
+            return datetime(2120, 8, 25, tzinfo=ANTOM_TZ)
+        case Wallet.DANA:
+            return _add_years(now, 10)
+        case Wallet.GCASH | Wallet.TNG | Wallet.TRUEMONEY | Wallet.ALIPAY_CN:
+            return _add_years(now, 2)
 
 
 class AuthorizationFlows(SandboxCore):

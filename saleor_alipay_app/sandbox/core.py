@@ -10,10 +10,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Final
+from datetime import timedelta
+from typing import Protocol, TypeVar
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -24,42 +24,11 @@ from .clock import ANTOM_TZ, SandboxClock, new_digits
 from .config import MerchantConfig, SandboxConfig, Scenario
 from .models import Binding, BindingStatus, StoredMerchant
 from .notifier import Notifier
-from .protocol import AntomFailure
+from .protocol import AntomFailure, Body, illegal
 from .scenarios import ScenarioBook
 from .store import Store
 
-__all__ = [
-    "AUTH_CODE_TTL",
-    "AUTH_SESSION_TTL",
-    "CallContext",
-    "Merchant",
-    "SandboxCore",
-    "SandboxError",
-    "token_expiry",
-]
-
-AUTH_CODE_TTL: Final = timedelta(seconds=60)  # applyToken within 1 minute (API.md §6)
-AUTH_SESSION_TTL: Final = timedelta(minutes=15)  # no notification in 15 min = failed (§6)
-PAYMENT_TTL: Final = timedelta(minutes=1)  # auto debit payments expire after 1 minute (§6)
-CANCEL_WINDOW: Final = timedelta(days=1)  # §7.8: usually 1 day
-DECLARATION_RESEND_PAUSE: Final = timedelta(minutes=5)  # §7.12
-TERMINAL_TYPES: Final = frozenset({"WEB", "WAP", "APP", "MINI_APP"})
-SCOPES: Final = frozenset(
-    {"AGREEMENT_PAY", "BASE_USER_INFO", "USER_INFO", "USER_LOGIN_ID", "HASH_LOGIN_ID", "SEND_OTP"}
-)
-CERTIFICATE_TYPES: Final = frozenset({"ID_CARD", "PASSPORT"})
-CUSTOMS_PROVIDER_REGISTRATION_ID: Final = "31222699S7"
-
-# Dialling prefixes for the default shopper login ids (a phone number, as the wallets use).
-LOGIN_PREFIX: Final[dict[Wallet, str]] = {
-    Wallet.ALIPAY_HK: "852",
-    Wallet.DANA: "628",
-    Wallet.ALIPAY_CN: "861",
-    Wallet.GCASH: "639",
-    Wallet.KAKAOPAY: "8210",
-    Wallet.TNG: "601",
-    Wallet.TRUEMONEY: "668",
-}
+__all__ = ["CallContext", "Merchant", "SandboxCore", "SandboxError", "limit_code"]
 
 
 class SandboxError(Exception):
@@ -69,6 +38,14 @@ class SandboxError(Exception):
         super().__init__(message)
         self.status_code = status_code
         self.message = message
+
+
+class _Owned(Protocol):
+    @property
+    def client_id(self) -> str: ...
+
+
+_OwnedT = TypeVar("_OwnedT", bound=_Owned)
 
 
 @dataclass
@@ -97,35 +74,6 @@ def default_merchant_id(client_id: str) -> str:
     return "2188" + str(int(digest, 16))[:12]
 
 
-def user_id_for(wallet: Wallet, login_id: str) -> str:
-    digest = hashlib.sha256(f"{wallet}:{login_id}".encode()).hexdigest()
-    return "2088" + str(int(digest, 16))[:12]
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def _add_years(moment: datetime, years: int) -> datetime:
-    try:
-        return moment.replace(year=moment.year + years)
-    except ValueError:  # 29 February
-        return moment.replace(year=moment.year + years, day=28)
-
-
-def token_expiry(wallet: Wallet, now: datetime) -> datetime:
-    """Access-token lifetime per wallet (API.md §11; Alipay CN is not listed: 2 years)."""
-    match wallet:
-        case Wallet.ALIPAY_HK:
-            return datetime(2038, 1, 1, tzinfo=ANTOM_TZ)
-        case Wallet.KAKAOPAY:
-            return datetime(2120, 8, 25, tzinfo=ANTOM_TZ)
-        case Wallet.DANA:
-            return _add_years(now, 10)
-        case Wallet.GCASH | Wallet.TNG | Wallet.TRUEMONEY | Wallet.ALIPAY_CN:
-            return _add_years(now, 2)
-
-
 def limit_code(error: WalletLimitError) -> str:
     match error.code:
         case "CURRENCY_NOT_SUPPORTED":
@@ -136,20 +84,6 @@ def limit_code(error: WalletLimitError) -> str:
             return "REFUND_WINDOW_EXCEED"
         case _:
             return "PARAM_ILLEGAL"
-
-
-def period_start(moment: datetime, period: str) -> datetime:
-    local = moment.astimezone(ANTOM_TZ)
-    day = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    match period:
-        case "day":
-            return day
-        case "month":
-            return day.replace(day=1)
-        case "year":
-            return day.replace(month=1, day=1)
-        case _:
-            raise ValueError(f"unknown limit period {period!r}")
 
 
 class SandboxCore:
@@ -228,6 +162,33 @@ class SandboxCore:
             self.clock.advance(advance)
         self.store.put_meta("clock_offset_seconds", str(self.clock.offset.total_seconds()))
         self.poke()
+
+    # -- the caller's records ----------------------------------------------------------------
+
+    @staticmethod
+    def _owned(record: _OwnedT | None, ctx: CallContext) -> _OwnedT:
+        """``record`` if it belongs to the calling merchant; ``ORDER_NOT_EXIST`` otherwise."""
+        if record is None or record.client_id != ctx.merchant.client_id:
+            raise AntomFailure("ORDER_NOT_EXIST")
+        return record
+
+    def _find(
+        self,
+        ctx: CallContext,
+        body: Body,
+        kind: str,
+        by_id: Mapping[str, _OwnedT],
+        by_request: Callable[[str, str], _OwnedT | None],
+    ) -> _OwnedT:
+        """The caller's record named by ``<kind>Id``, else by ``<kind>RequestId`` in ``body``."""
+        id_field, request_id_field = f"{kind}Id", f"{kind}RequestId"
+        record_id = body.opt_text(id_field, max_len=64)
+        request_id = body.opt_text(request_id_field, max_len=64)
+        if record_id is not None:
+            return self._owned(by_id.get(record_id), ctx)
+        if request_id is not None:
+            return self._owned(by_request(ctx.merchant.client_id, request_id), ctx)
+        raise illegal(f"{id_field} or {request_id_field} is required")
 
     # -- ids ---------------------------------------------------------------------------------
 

@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Any, assert_never
+from collections.abc import Callable, Iterator, Mapping
+from datetime import datetime
+from typing import Any, Final
 
-from .authorizations import AuthorizationFlows
+from .authorizations import AUTH_CODE_TTL, AUTH_SESSION_TTL, AuthorizationFlows
 from .config import ApiCall, SandboxConfig
-from .core import AUTH_CODE_TTL, AUTH_SESSION_TTL, CallContext, Merchant, SandboxError
+from .core import CallContext, Merchant, SandboxError
 from .customs import CustomsFlows
+from .models import Payment, Refund
 from .payments import PaymentFlows
 from .protocol import AntomFailure, Body
+from .refunds import RefundFlows
 
 __all__ = [
     "AUTH_CODE_TTL",
     "AUTH_SESSION_TTL",
+    "HANDLERS",
     "CallContext",
     "Merchant",
     "Sandbox",
@@ -23,7 +28,7 @@ __all__ = [
 ]
 
 
-class Sandbox(AuthorizationFlows, PaymentFlows, CustomsFlows):
+class Sandbox(AuthorizationFlows, PaymentFlows, RefundFlows, CustomsFlows):
     """One simulated Antom: call ``start`` and ``stop`` around serving it."""
 
     def __init__(self, config: SandboxConfig) -> None:
@@ -54,33 +59,48 @@ class Sandbox(AuthorizationFlows, PaymentFlows, CustomsFlows):
                 await asyncio.wait_for(self._wake.wait(), timeout)
 
     # =========================================================================================
+    # scheduled work
+    # =========================================================================================
+
+    def _pending(self) -> Iterator[tuple[datetime, Payment | Refund]]:
+        yield from self._scheduled_payments()
+        yield from self._scheduled_refunds()
+
+    def _next_due(self) -> datetime | None:
+        return min((due for due, _ in self._pending()), default=None)
+
+    def settle_due(self) -> None:
+        """Finish every in-process payment or refund whose time has come, and notify."""
+        now = self.clock.now()
+        due = [record for at, record in self._pending() if at <= now]
+        for record in due:
+            if isinstance(record, Payment):
+                self._settle_payment(record, now)
+            else:
+                self._settle_refund(record, now)
+
+    # =========================================================================================
     # dispatch
     # =========================================================================================
 
     def handle(self, call: ApiCall, ctx: CallContext, body: Body) -> dict[str, Any]:
         """Run one API call (raises :class:`AntomFailure` for a failed ``result``)."""
-        match call:
-            case ApiCall.CONSULT:
-                return self.consult(ctx, body)
-            case ApiCall.APPLY_TOKEN:
-                return self.apply_token(ctx, body)
-            case ApiCall.REVOKE:
-                return self.revoke(ctx, body)
-            case ApiCall.PAY:
-                return self.pay(ctx, body)
-            case ApiCall.INQUIRY_PAYMENT:
-                return self.inquiry_payment(ctx, body)
-            case ApiCall.CANCEL:
-                return self.cancel(ctx, body)
-            case ApiCall.REFUND:
-                return self.refund(ctx, body)
-            case ApiCall.INQUIRY_REFUND:
-                return self.inquiry_refund(ctx, body)
-            case ApiCall.DECLARE:
-                return self.declare(ctx, body)
-            case ApiCall.INQUIRY_DECLARATION:
-                return self.inquiry_declarations(ctx, body)
-            case ApiCall.NOTIFY_AUTHORIZATION | ApiCall.NOTIFY_PAYMENT | ApiCall.NOTIFY_REFUND:
-                raise AntomFailure("NO_INTERFACE_DEF", message="notifications are sent, not called")
-            case _:
-                assert_never(call)
+        handler = HANDLERS.get(call)
+        if handler is None:
+            raise AntomFailure("NO_INTERFACE_DEF", message="notifications are sent, not called")
+        return handler(self, ctx, body)
+
+
+# The flow that answers each API call (notifications are sent, never called).
+HANDLERS: Final[Mapping[ApiCall, Callable[[Sandbox, CallContext, Body], dict[str, Any]]]] = {
+    ApiCall.CONSULT: Sandbox.consult,
+    ApiCall.APPLY_TOKEN: Sandbox.apply_token,
+    ApiCall.REVOKE: Sandbox.revoke,
+    ApiCall.PAY: Sandbox.pay,
+    ApiCall.INQUIRY_PAYMENT: Sandbox.inquiry_payment,
+    ApiCall.CANCEL: Sandbox.cancel,
+    ApiCall.REFUND: Sandbox.refund,
+    ApiCall.INQUIRY_REFUND: Sandbox.inquiry_refund,
+    ApiCall.DECLARE: Sandbox.declare,
+    ApiCall.INQUIRY_DECLARATION: Sandbox.inquiry_declarations,
+}

@@ -2,15 +2,18 @@
 
 Plain pydantic models so that the SQLite store can keep each record as one JSON document.
 Amounts are kept as currency + integer minor units (``antom.money.Amount`` on the way in and out).
+Payment and refund statuses are Antom's own enums (``antom.models``).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from saleor_alipay_app.antom.models import PaymentStatus, RefundStatus
 from saleor_alipay_app.antom.money import Amount
 from saleor_alipay_app.antom.wallets import Wallet
 
@@ -22,14 +25,14 @@ __all__ = [
     "Binding",
     "BindingStatus",
     "Declaration",
+    "DeclaredFields",
     "Money",
     "Notification",
     "NotificationAttempt",
     "NotificationStatus",
     "Payment",
-    "PaymentStatus",
     "Refund",
-    "RefundStatus",
+    "SandboxPaymentStatus",
     "SettlementQuote",
     "StoredMerchant",
 ]
@@ -122,11 +125,10 @@ class Binding(BaseModel):
     auth_notify_url: str | None = None
 
 
-class PaymentStatus(StrEnum):
-    SUCCESS = "SUCCESS"
-    FAIL = "FAIL"
-    PROCESSING = "PROCESSING"
-    CANCELLED = "CANCELLED"
+# Antom's payment statuses as the sandbox uses them: it never reports PENDING.
+SandboxPaymentStatus = Literal[
+    PaymentStatus.SUCCESS, PaymentStatus.FAIL, PaymentStatus.PROCESSING, PaymentStatus.CANCELLED
+]
 
 
 class Payment(BaseModel):
@@ -143,7 +145,7 @@ class Payment(BaseModel):
     order_description: str
     reference_merchant_id: str = ""
     fingerprint: dict[str, str]
-    status: PaymentStatus
+    status: SandboxPaymentStatus
     result_code: str
     result_message: str
     create_time: datetime
@@ -159,12 +161,6 @@ class Payment(BaseModel):
     # how many `pay` requests named this paymentRequestId (the first one and every repeat);
     # shown by GET /sandbox/api/payments so that tests can prove a payment was sent once
     pay_requests: int = 1
-
-
-class RefundStatus(StrEnum):
-    SUCCESS = "SUCCESS"
-    PROCESSING = "PROCESSING"
-    FAIL = "FAIL"
 
 
 class Refund(BaseModel):
@@ -183,28 +179,6 @@ class Refund(BaseModel):
     notify_url: str | None = None
     quote: SettlementQuote | None = None
     finalize_at: datetime | None = None
-
-
-class Declaration(BaseModel):
-    declaration_request_id: str
-    client_id: str
-    payment_id: str
-    amount: Money
-    customs_code: str
-    region: str
-    merchant_customs_code: str
-    merchant_customs_name: str
-    split_order: bool
-    suborder_id: str | None = None
-    certificate_type: str | None = None
-    certificate_no: str | None = None
-    holder_name: str | None = None
-    customs_payment_id: str
-    customs_order_id: str
-    clearing_transaction_id: str
-    created_at: datetime
-    last_call_at: datetime
-    last_request: str  # canonical JSON of the last accepted request body
 
 
 class NotificationStatus(StrEnum):
@@ -235,3 +209,30 @@ class Notification(BaseModel):
     drop_first: int = 0
     next_attempt_epoch: float | None = None  # wall clock (time.time()) of the next attempt
     attempts: list[NotificationAttempt] = Field(default_factory=list)
+
+
+class DeclaredFields(BaseModel):
+    """What a declare request states; a re-sent one (a correction) states it all again."""
+
+    payment_id: str
+    amount: Money
+    customs_code: str
+    region: str
+    merchant_customs_code: str
+    merchant_customs_name: str
+    split_order: bool
+    suborder_id: str | None = None
+    certificate_type: str | None = None
+    certificate_no: str | None = None
+    holder_name: str | None = None
+
+
+class Declaration(DeclaredFields):
+    declaration_request_id: str
+    client_id: str
+    customs_payment_id: str
+    customs_order_id: str
+    clearing_transaction_id: str
+    created_at: datetime
+    last_call_at: datetime
+    last_request: str  # canonical JSON of the last accepted request body

@@ -1,53 +1,58 @@
-"""Payments and refunds: pay, inquiryPayment, cancel, refund, inquiryRefund.
+"""Auto Debit payments: pay, inquiryPayment and cancel.
 
-Also their scheduled completion: in-process payments and refunds, failure notifications.
+Also their scheduled completion: in-process payments, and the notification of failed ones.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import hashlib
+from collections.abc import Iterator
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Final
 
+from saleor_alipay_app.antom.models import PaymentStatus, RefundStatus
 from saleor_alipay_app.antom.money import Amount
 from saleor_alipay_app.antom.wallets import (
     CAPABILITIES,
     Wallet,
     WalletLimitError,
     check_payment,
-    check_refund,
 )
 
 from . import fx
-from .clock import fmt_time, new_digits, parse_time
+from .clock import ANTOM_TZ, fmt_time, parse_time
 from .config import ApiCall, Scenario
-from .core import (
-    CANCEL_WINDOW,
-    PAYMENT_TTL,
-    CallContext,
-    SandboxCore,
-    limit_code,
-    period_start,
-    token_hash,
-)
-from .models import (
-    Binding,
-    BindingStatus,
-    Money,
-    Notification,
-    Payment,
-    PaymentStatus,
-    Refund,
-    RefundStatus,
-    SettlementQuote,
-)
+from .core import CallContext, SandboxCore, limit_code
+from .models import Binding, BindingStatus, Money, Notification, Payment
 from .protocol import AntomFailure, Body, illegal, mask_login_id, result
+from .refunds import refund_transaction
 
 __all__ = ["PaymentFlows"]
 
+PAYMENT_TTL: Final = timedelta(minutes=1)  # auto debit payments expire after 1 minute (§6)
+CANCEL_WINDOW: Final = timedelta(days=1)  # §7.8: usually 1 day
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def period_start(moment: datetime, period: str) -> datetime:
+    local = moment.astimezone(ANTOM_TZ)
+    day = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    match period:
+        case "day":
+            return day
+        case "month":
+            return day.replace(day=1)
+        case "year":
+            return day.replace(month=1, day=1)
+        case _:
+            raise ValueError(f"unknown limit period {period!r}")
+
 
 class PaymentFlows(SandboxCore):
-    """Auto Debit payments and their refunds."""
+    """Auto Debit payments."""
 
     # =========================================================================================
     # payments
@@ -108,7 +113,7 @@ class PaymentFlows(SandboxCore):
             check_payment(wallet, amount)
         except WalletLimitError as exc:
             raise AntomFailure(limit_code(exc), message=exc.merchant_message) from None
-        quote = self._quote(amount, settlement_currency, now)
+        quote = fx.quote(amount, settlement_currency, now)
 
         payment = Payment(
             payment_id=self._new_id("1140", lambda pid: pid in self.store.payments),
@@ -183,25 +188,6 @@ class PaymentFlows(SandboxCore):
         self._notify_payment(payment, "PAYMENT_RESULT", ctx.header_scenarios)
         return self._pay_answer(payment)
 
-    def _quote(self, amount: Amount, target: str, now: datetime) -> SettlementQuote | None:
-        if target == amount.currency:
-            return None
-        try:
-            price = fx.quote_price(amount.currency, target)
-        except KeyError:
-            raise AntomFailure(
-                "SETTLE_CONTRACT_NOT_MATCH",
-                message=f"no settlement contract for {amount.currency} settled in {target}",
-            ) from None
-        return SettlementQuote(
-            quote_id="Q" + new_digits(17),
-            currency_pair=f"{amount.currency}/{target}",
-            price=str(price),
-            start_time=now,
-            expiry_time=now + timedelta(days=1),
-            gross_settlement=Money.of(fx.convert(amount, target, price)),
-        )
-
     def _over_period_limit(self, binding: Binding, amount: Amount, now: datetime) -> bool:
         limits = CAPABILITIES[binding.wallet].period_limits
         if not limits:
@@ -217,22 +203,6 @@ class PaymentFlows(SandboxCore):
             if Amount(amount.currency, total).to_decimal() > limit:
                 return True
         return False
-
-    @staticmethod
-    def _settlement_fields(quote: SettlementQuote | None) -> dict[str, Any]:
-        if quote is None:
-            return {}
-        return {
-            "grossSettlementAmount": quote.gross_settlement.to_api(),
-            "settlementQuote": {
-                "quoteId": quote.quote_id,
-                "quoteCurrencyPair": quote.currency_pair,
-                "quotePrice": quote.price,
-                "quoteStartTime": fmt_time(quote.start_time),
-                "quoteExpiryTime": fmt_time(quote.expiry_time),
-                "guaranteed": "true",
-            },
-        }
 
     def _psp_customer_info(self, payment: Payment) -> dict[str, str]:
         info = {"pspName": payment.wallet.value}
@@ -260,7 +230,7 @@ class PaymentFlows(SandboxCore):
                     **base,
                     "paymentTime": fmt_time(payment.payment_time),
                     "pspCustomerInfo": self._psp_customer_info(payment),
-                    **self._settlement_fields(payment.quote),
+                    **fx.settlement_fields(payment.quote),
                 }
             case PaymentStatus.PROCESSING:
                 return {"result": result("PAYMENT_IN_PROCESS", "U"), **base}
@@ -290,7 +260,7 @@ class PaymentFlows(SandboxCore):
             body["paymentTime"] = fmt_time(payment.payment_time)
             body["pspCustomerInfo"] = self._psp_customer_info(payment)
             body.update(self._customs_amount(payment))
-            body.update(self._settlement_fields(payment.quote))
+            body.update(fx.settlement_fields(payment.quote))
         return self.notifier.emit(
             client_id=payment.client_id,
             kind=ApiCall.NOTIFY_PAYMENT,
@@ -301,22 +271,7 @@ class PaymentFlows(SandboxCore):
         )
 
     def _find_payment(self, ctx: CallContext, body: Body) -> Payment:
-        payment_id = body.opt_text("paymentId", max_len=64)
-        request_id = body.opt_text("paymentRequestId", max_len=64)
-        if payment_id is None and request_id is None:
-            raise illegal("paymentId or paymentRequestId is required")
-        client_id = ctx.merchant.client_id
-        payment: Payment | None
-        if payment_id is not None:
-            payment = self.store.payments.get(payment_id)
-            if payment is not None and payment.client_id != client_id:
-                payment = None
-        else:
-            assert request_id is not None
-            payment = self.store.payment_by_request(client_id, request_id)
-        if payment is None:
-            raise AntomFailure("ORDER_NOT_EXIST")
-        return payment
+        return self._find(ctx, body, "payment", self.store.payments, self.store.payment_by_request)
 
     def inquiry_payment(self, ctx: CallContext, body: Body) -> dict[str, Any]:
         payment = self._find_payment(ctx, body)
@@ -342,34 +297,11 @@ class PaymentFlows(SandboxCore):
             answer["paymentTime"] = fmt_time(payment.payment_time)
             answer["pspCustomerInfo"] = self._psp_customer_info(payment)
             answer.update(self._customs_amount(payment))
-            answer.update(self._settlement_fields(payment.quote))
-        transactions = [
-            self._refund_transaction(r) for r in self.store.refunds_of(payment.payment_id)
-        ]
+            answer.update(fx.settlement_fields(payment.quote))
+        transactions = [refund_transaction(r) for r in self.store.refunds_of(payment.payment_id)]
         if transactions:
             answer["transactions"] = transactions
         return answer
-
-    @staticmethod
-    def _refund_transaction(refund: Refund) -> dict[str, Any]:
-        match refund.status:
-            case RefundStatus.SUCCESS:
-                outcome = result()
-            case RefundStatus.PROCESSING:
-                outcome = result("REFUND_IN_PROCESS", "U")
-            case RefundStatus.FAIL:
-                outcome = result(refund.result_code, "F")
-        transaction: dict[str, Any] = {
-            "transactionType": "REFUND",
-            "transactionStatus": refund.status.value,
-            "transactionId": refund.refund_id,
-            "transactionRequestId": refund.refund_request_id,
-            "transactionAmount": refund.amount.to_api(),
-            "transactionResult": outcome,
-        }
-        if refund.refund_time is not None:
-            transaction["transactionTime"] = fmt_time(refund.refund_time)
-        return transaction
 
     def cancel(self, ctx: CallContext, body: Body) -> dict[str, Any]:
         payment = self._find_payment(ctx, body)
@@ -407,195 +339,16 @@ class PaymentFlows(SandboxCore):
         }
 
     # =========================================================================================
-    # refunds
-    # =========================================================================================
-
-    def refund(self, ctx: CallContext, body: Body) -> dict[str, Any]:
-        client_id = ctx.merchant.client_id
-        request_id = body.text("refundRequestId", max_len=64)
-        payment_id = body.text("paymentId", max_len=64)
-        amount = body.amount("refundAmount")
-        reference_refund_id = body.opt_text("referenceRefundId", max_len=64)
-        reason = body.opt_text("refundReason", max_len=256)
-        notify_url = body.opt_text("refundNotifyUrl", max_len=1024)
-
-        existing = self.store.refund_by_request(client_id, request_id)
-        if existing is not None:
-            if existing.payment_id != payment_id or existing.amount != Money.of(amount):
-                raise AntomFailure(
-                    "REPEAT_REQ_INCONSISTENT",
-                    message="this refundRequestId was used with another payment or amount",
-                )
-            return self._refund_answer(existing)
-
-        payment = self.store.payments.get(payment_id)
-        if payment is None or payment.client_id != client_id:
-            raise AntomFailure("ORDER_NOT_EXIST")
-        match payment.status:
-            case PaymentStatus.CANCELLED:
-                raise AntomFailure("ORDER_IS_CANCELED")
-            case PaymentStatus.FAIL | PaymentStatus.PROCESSING:
-                raise AntomFailure(
-                    "ORDER_STATUS_INVALID", message="only a successful payment can be refunded"
-                )
-            case PaymentStatus.SUCCESS:
-                pass
-        assert payment.payment_time is not None
-        now = self.clock.now()
-        try:
-            check_refund(payment.wallet, amount, payment.payment_time, now)
-        except WalletLimitError as exc:
-            raise AntomFailure(limit_code(exc), message=exc.merchant_message) from None
-        paid = payment.amount.amount()
-        active = [r for r in self.store.refunds_of(payment_id) if r.status is not RefundStatus.FAIL]
-        refunded = sum((r.amount.value for r in active), 0)
-        if refunded + amount.value > paid.value:
-            raise AntomFailure(
-                "REFUND_AMOUNT_EXCEED",
-                message=f"refunds would total {Amount(paid.currency, refunded + amount.value)}, "
-                f"more than the {paid} paid",
-            )
-        capability = CAPABILITIES[payment.wallet]
-        if not capability.partial_refunds and amount.value != paid.value:
-            raise AntomFailure("PARTIAL_REFUND_NOT_SUPPORTED")
-        if not capability.multiple_refunds and active:
-            raise AntomFailure("MULTIPLE_REFUNDS_NOT_SUPPORTED")
-
-        refund = Refund(
-            refund_id=self._new_id("1160", lambda rid: rid in self.store.refunds),
-            refund_request_id=request_id,
-            client_id=client_id,
-            payment_id=payment_id,
-            amount=Money.of(amount),
-            reference_refund_id=reference_refund_id,
-            refund_reason=reason,
-            status=RefundStatus.SUCCESS,
-            result_code="SUCCESS",
-            result_message=result()["resultMessage"],
-            create_time=now,
-            notify_url=notify_url or ctx.merchant.record.refund_notify_url,
-            quote=self._quote(amount, payment.settlement_currency, now),
-        )
-        if ctx.scenario is Scenario.MERCHANT_BALANCE_NOT_ENOUGH:
-            refund.status = RefundStatus.FAIL
-            refund.result_code = "MERCHANT_BALANCE_NOT_ENOUGH"
-            refund.result_message = result(refund.result_code)["resultMessage"]
-            self.store.put_refund(refund)
-            return self._refund_answer(refund)
-        if ctx.scenario is Scenario.REFUND_IN_PROCESS:
-            refund.status = RefundStatus.PROCESSING
-            refund.result_code = "REFUND_IN_PROCESS"
-            refund.result_message = result(refund.result_code)["resultMessage"]
-            refund.finalize_at = now + timedelta(seconds=self.config.process_delay_seconds)
-            self.store.put_refund(refund)
-            self.poke()
-            return self._refund_answer(refund)
-        refund.refund_time = now
-        self.store.put_refund(refund)
-        self._notify_refund(refund, ctx.header_scenarios)
-        return self._refund_answer(refund)
-
-    def _refund_base(self, refund: Refund) -> dict[str, Any]:
-        return {
-            "refundRequestId": refund.refund_request_id,
-            "refundId": refund.refund_id,
-            "paymentId": refund.payment_id,
-            "refundAmount": refund.amount.to_api(),
-        }
-
-    def _refund_answer(self, refund: Refund) -> dict[str, Any]:
-        base = self._refund_base(refund)
-        match refund.status:
-            case RefundStatus.SUCCESS:
-                assert refund.refund_time is not None
-                return {
-                    "result": result(),
-                    **base,
-                    "refundTime": fmt_time(refund.refund_time),
-                    **self._settlement_fields(refund.quote),
-                }
-            case RefundStatus.PROCESSING:
-                return {"result": result("REFUND_IN_PROCESS", "U"), **base}
-            case RefundStatus.FAIL:
-                return {"result": result(refund.result_code, "F"), **base}
-
-    def _notify_refund(
-        self, refund: Refund, header_scenarios: list[Scenario] | None
-    ) -> Notification:
-        body: dict[str, Any] = {
-            "notifyType": "REFUND_RESULT",
-            "result": result()
-            if refund.status is RefundStatus.SUCCESS
-            else result(refund.result_code, "F"),
-            "refundStatus": refund.status.value,
-            **self._refund_base(refund),
-        }
-        del body["paymentId"]
-        if refund.refund_time is not None:
-            body["refundTime"] = fmt_time(refund.refund_time)
-        body.update(self._settlement_fields(refund.quote))
-        return self.notifier.emit(
-            client_id=refund.client_id,
-            kind=ApiCall.NOTIFY_REFUND,
-            url=refund.notify_url,
-            body=body,
-            reference=refund.refund_request_id,
-            header_scenarios=header_scenarios,
-        )
-
-    def inquiry_refund(self, ctx: CallContext, body: Body) -> dict[str, Any]:
-        refund_id = body.opt_text("refundId", max_len=64)
-        request_id = body.opt_text("refundRequestId", max_len=64)
-        if refund_id is None and request_id is None:
-            raise illegal("refundId or refundRequestId is required")
-        client_id = ctx.merchant.client_id
-        refund: Refund | None
-        if refund_id is not None:
-            refund = self.store.refunds.get(refund_id)
-            if refund is not None and refund.client_id != client_id:
-                refund = None
-        else:
-            assert request_id is not None
-            refund = self.store.refund_by_request(client_id, request_id)
-        if refund is None:
-            raise AntomFailure("ORDER_NOT_EXIST")
-        answer: dict[str, Any] = {
-            "result": result(),
-            **self._refund_base(refund),
-            "refundStatus": refund.status.value,
-        }
-        del answer["paymentId"]
-        if refund.refund_time is not None:
-            answer["refundTime"] = fmt_time(refund.refund_time)
-            answer.update(self._settlement_fields(refund.quote))
-        return answer
-
-    # =========================================================================================
     # scheduled work
     # =========================================================================================
 
-    def _pending(self) -> Iterable[tuple[datetime, Payment | Refund]]:
+    def _scheduled_payments(self) -> Iterator[tuple[datetime, Payment]]:
+        """When each in-process payment ends, and when each failed one is notified."""
         for payment in self.store.scheduled_payments():
             if payment.finalize_at is not None:
                 yield payment.finalize_at, payment
             if payment.fail_notify_at is not None:
                 yield payment.fail_notify_at, payment
-        for refund in self.store.scheduled_refunds():
-            if refund.finalize_at is not None:
-                yield refund.finalize_at, refund
-
-    def _next_due(self) -> datetime | None:
-        return min((due for due, _ in self._pending()), default=None)
-
-    def settle_due(self) -> None:
-        """Finish every in-process payment or refund whose time has come, and notify."""
-        now = self.clock.now()
-        due = [record for at, record in self._pending() if at <= now]
-        for record in due:
-            if isinstance(record, Payment):
-                self._settle_payment(record, now)
-            else:
-                self._settle_refund(record, now)
 
     def _settle_payment(self, payment: Payment, now: datetime) -> None:
         if payment.finalize_at is not None and payment.finalize_at <= now:
@@ -615,14 +368,3 @@ class PaymentFlows(SandboxCore):
             payment.fail_notify_at = None
             self.store.put_payment(payment)
             self._notify_payment(payment, "PAYMENT_RESULT", None)
-
-    def _settle_refund(self, refund: Refund, now: datetime) -> None:
-        if refund.finalize_at is None or refund.finalize_at > now:
-            return
-        refund.refund_time = refund.finalize_at
-        refund.finalize_at = None
-        refund.status = RefundStatus.SUCCESS
-        refund.result_code = "SUCCESS"
-        refund.result_message = result()["resultMessage"]
-        self.store.put_refund(refund)
-        self._notify_refund(refund, None)

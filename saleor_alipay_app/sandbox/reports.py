@@ -25,11 +25,12 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Final
 
+from saleor_alipay_app.antom.models import PaymentStatus, RefundStatus
 from saleor_alipay_app.antom.money import Amount, minor_digits
 
 from . import fx
 from .clock import ANTOM_TZ, fmt_time
-from .models import Payment, PaymentStatus, RefundStatus
+from .models import Payment
 from .store import Store
 
 __all__ = [

@@ -11,20 +11,15 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import update
 
+from saleor_alipay_app.agreements.models import Agreement, AgreementStatus
 from saleor_alipay_app.antom.keys import (
     private_key_base64,
     private_key_pem,
     public_key_base64,
     public_key_pem,
 )
-from saleor_alipay_app.payments.models import (
-    Agreement,
-    AgreementStatus,
-    ChannelConfig,
-    Payment,
-    PaymentStatus,
-    Refund,
-)
+from saleor_alipay_app.channels.models import ChannelConfig
+from saleor_alipay_app.payments.models import Payment, PaymentStatus, Refund
 from saleor_alipay_app.saleor.events import SyncEvent
 from tests.support.servers import free_port
 from tests.support.stack import (

@@ -11,7 +11,7 @@ from typing import Any
 
 import jwt
 
-from saleor_alipay_app.payments.models import Agreement, AgreementStatus
+from saleor_alipay_app.agreements.models import Agreement, AgreementStatus
 from tests.support.saleor_double import SaleorDouble, global_id
 from tests.support.stack import Stack, app_rows, cached_key, qr_purchase
 

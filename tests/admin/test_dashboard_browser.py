@@ -25,8 +25,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
+from saleor_alipay_app.agreements.models import Agreement, AgreementStatus
 from saleor_alipay_app.antom.keys import private_key_pem, public_key_pem
-from saleor_alipay_app.payments.models import Agreement, AgreementStatus, ChannelConfig
+from saleor_alipay_app.channels.models import ChannelConfig
 from saleor_alipay_app.saleor.events import SyncEvent
 from tests.support.saleor_double import Channel, Customer, global_id
 from tests.support.servers import RunningServer, serve_in_loop

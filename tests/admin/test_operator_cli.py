@@ -14,9 +14,10 @@ from typing import Any
 from sqlalchemy import update
 from typer.testing import CliRunner, Result
 
+from saleor_alipay_app.agreements.models import Agreement, AgreementStatus
 from saleor_alipay_app.cli import app as cli
 from saleor_alipay_app.db import utcnow
-from saleor_alipay_app.payments.models import Agreement, AgreementStatus, Payment, PaymentStatus
+from saleor_alipay_app.payments.models import Payment, PaymentStatus
 from saleor_alipay_app.saleor.events import SyncEvent
 from tests.support.saleor_double import SaleorDouble
 from tests.support.stack import (
@@ -159,7 +160,7 @@ async def test_several_installations_need_saleor_api_url(stack: Stack) -> None:
 async def test_configure_refuses_what_the_dashboard_refuses(stack: Stack) -> None:
     """`configure` goes through the dashboard's checks: the client id and the key texts."""
     from saleor_alipay_app.antom.keys import private_key_pem, public_key_pem
-    from saleor_alipay_app.payments.models import ChannelConfig
+    from saleor_alipay_app.channels.models import ChannelConfig
 
     before = await app_rows(stack, ChannelConfig)
     key_file = stack.tmp / "merchant-cli.pem"

@@ -7,13 +7,8 @@ from enum import StrEnum
 
 import pytest
 
-from saleor_alipay_app.payments.models import (
-    AgreementStatus,
-    BindingStatus,
-    PaymentStatus,
-    RefundStatus,
-    ReportStatus,
-)
+from saleor_alipay_app.agreements.models import AgreementStatus, BindingStatus
+from saleor_alipay_app.payments.models import PaymentStatus, RefundStatus, ReportStatus
 from saleor_alipay_app.payments.webhooks.router import ROUTES
 from saleor_alipay_app.saleor.events import SyncEvent
 

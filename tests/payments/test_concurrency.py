@@ -24,18 +24,12 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import col, select
 
+from saleor_alipay_app.agreements.models import Agreement, BindingSession
 from saleor_alipay_app.antom.money import Amount
+from saleor_alipay_app.channels.models import ChannelConfig
 from saleor_alipay_app.config import Settings
 from saleor_alipay_app.db import transaction, utcnow
-from saleor_alipay_app.payments.models import (
-    Agreement,
-    BindingSession,
-    ChannelConfig,
-    Payment,
-    PaymentStatus,
-    ReportStatus,
-    SaleorReport,
-)
+from saleor_alipay_app.payments.models import Payment, PaymentStatus, ReportStatus, SaleorReport
 from saleor_alipay_app.payments.service import payment_request_id
 from saleor_alipay_app.saleor.events import SyncEvent
 from tests.conftest import POSTGRES

@@ -19,9 +19,8 @@ import httpx
 import pytest
 
 from saleor_alipay_app.config import Settings
+from saleor_alipay_app.history.models import History, HistorySubject
 from saleor_alipay_app.payments.models import (
-    History,
-    HistorySubject,
     Notification,
     NotificationKind,
     Payment,

@@ -19,9 +19,10 @@ from typing import Any
 
 import pytest
 
+from saleor_alipay_app.agreements.models import Agreement, AgreementStatus
 from saleor_alipay_app.antom.results import shopper_message
 from saleor_alipay_app.config import Settings
-from saleor_alipay_app.payments.models import Agreement, AgreementStatus, Payment, PaymentStatus
+from saleor_alipay_app.payments.models import Payment, PaymentStatus
 from saleor_alipay_app.saleor.events import SyncEvent
 from tests.support.stack import (
     Stack,

@@ -21,17 +21,12 @@ from typing import Any
 import pytest
 from sqlmodel import col, select
 
+from saleor_alipay_app.agreements.models import Agreement, BindingSession, BindingStatus
 from saleor_alipay_app.antom import wallets as wallets_module
 from saleor_alipay_app.antom.wallets import CAPABILITIES, Wallet
 from saleor_alipay_app.config import Settings
 from saleor_alipay_app.db import transaction, utcnow
-from saleor_alipay_app.payments.models import (
-    Agreement,
-    BindingSession,
-    BindingStatus,
-    Payment,
-    PaymentStatus,
-)
+from saleor_alipay_app.payments.models import Payment, PaymentStatus
 from saleor_alipay_app.payments.service import payment_request_id
 from saleor_alipay_app.payments.webhooks import common as sessions_module
 from saleor_alipay_app.saleor.events import SyncEvent

@@ -20,9 +20,10 @@ from typing import Any
 import pytest
 from sqlmodel import col, select
 
+from saleor_alipay_app.agreements.models import Agreement, AgreementStatus
 from saleor_alipay_app.antom.results import SHOPPER_MESSAGES
 from saleor_alipay_app.config import Settings
-from saleor_alipay_app.payments.models import Agreement, AgreementStatus, Payment, PaymentStatus
+from saleor_alipay_app.payments.models import Payment, PaymentStatus
 from saleor_alipay_app.saleor.events import SyncEvent
 from saleor_alipay_app.saleor.manifest import app_identifier
 from tests.support.saleor_double import Customer, global_id

@@ -10,6 +10,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from saleor_alipay_app.antom.keys import public_key_base64
 from saleor_alipay_app.antom.signing import sign
+from saleor_alipay_app.sandbox.antom_api import ENDPOINTS
+from saleor_alipay_app.sandbox.config import API_CALLS
+from saleor_alipay_app.sandbox.engine import HANDLERS
 
 from .conftest import CLIENT_ID, PRODUCTION_PREFIX, Env
 
@@ -184,3 +187,8 @@ async def test_unknown_scenario_header_is_a_loud_400(env: Env) -> None:
     reply = await env.call("payments/inquiryPayment", INQUIRY, scenario="NO_SUCH_THING")
     assert reply.status == 400
     assert "NO_SUCH_THING" in reply.text
+
+
+def test_every_endpoint_has_a_flow() -> None:
+    # each path answers a call, and every call but the notifications has a flow behind it
+    assert set(ENDPOINTS.values()) == set(HANDLERS) == API_CALLS

@@ -373,7 +373,7 @@ async def channel_config(stack: Stack, channel: str = "hk-web") -> Any:
     """The app's stored configuration of ``channel`` (a `ChannelConfig`)."""
     from sqlmodel import select
 
-    from saleor_alipay_app.payments.models import ChannelConfig
+    from saleor_alipay_app.channels.models import ChannelConfig
 
     async with app_services(stack).sessions() as session:
         result = await session.execute(

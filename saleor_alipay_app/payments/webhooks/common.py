@@ -13,6 +13,12 @@ from saleor_alipay_app.agreements.binding import (
     complete_binding,
     refresh_binding,
 )
+from saleor_alipay_app.agreements.models import (
+    Agreement,
+    BindingPurpose,
+    BindingSession,
+    BindingStatus,
+)
 from saleor_alipay_app.agreements.repository import AgreementRepository
 from saleor_alipay_app.agreements.service import (
     STORED_METHOD_TYPE,
@@ -21,19 +27,12 @@ from saleor_alipay_app.agreements.service import (
 )
 from saleor_alipay_app.antom.money import Amount
 from saleor_alipay_app.antom.wallets import CAPABILITIES, Wallet, WalletLimitError, check_payment
+from saleor_alipay_app.channels.models import ChannelConfig
 from saleor_alipay_app.channels.repository import ChannelConfigRepository
 from saleor_alipay_app.db import utcnow
 from saleor_alipay_app.errors import NotConfigured, PaymentError
 from saleor_alipay_app.payments.deps import PaymentDeps
-from saleor_alipay_app.payments.models import (
-    Agreement,
-    BindingPurpose,
-    BindingSession,
-    BindingStatus,
-    ChannelConfig,
-    Payment,
-    PaymentStatus,
-)
+from saleor_alipay_app.payments.models import Payment, PaymentStatus
 from saleor_alipay_app.payments.repository import PaymentsRepository
 from saleor_alipay_app.payments.service import (
     REFUNDABLE_ACTIONS,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from saleor_alipay_app.agreements.models import Agreement
 from saleor_alipay_app.agreements.repository import AgreementRepository
 from saleor_alipay_app.agreements.service import (
     display_name,
@@ -14,9 +15,6 @@ from saleor_alipay_app.agreements.service import (
 from saleor_alipay_app.antom.money import Amount, AmountError
 from saleor_alipay_app.errors import NotConfigured
 from saleor_alipay_app.payments.deps import PaymentDeps
-from saleor_alipay_app.payments.models import (
-    Agreement,
-)
 from saleor_alipay_app.payments.webhooks.common import (
     Context,
     load_config,

@@ -9,14 +9,12 @@ from saleor_alipay_app.agreements.binding import (
     binding_data,
     start_binding,
 )
+from saleor_alipay_app.agreements.models import BindingPurpose
 from saleor_alipay_app.agreements.service import (
     wallet_name,
 )
 from saleor_alipay_app.errors import NotConfigured, PaymentError
 from saleor_alipay_app.payments.deps import PaymentDeps
-from saleor_alipay_app.payments.models import (
-    BindingPurpose,
-)
 from saleor_alipay_app.payments.service import (
     deadline_in,
 )

@@ -9,14 +9,11 @@ from saleor_alipay_app.agreements.binding import (
     binding_data,
     refresh_binding,
 )
+from saleor_alipay_app.agreements.models import BindingPurpose, BindingStatus
 from saleor_alipay_app.agreements.repository import AgreementRepository
 from saleor_alipay_app.db import utcnow
 from saleor_alipay_app.errors import PaymentError
 from saleor_alipay_app.payments.deps import PaymentDeps
-from saleor_alipay_app.payments.models import (
-    BindingPurpose,
-    BindingStatus,
-)
 from saleor_alipay_app.payments.service import (
     deadline_in,
 )

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from saleor_alipay_app.agreements.models import AgreementStatus
 from saleor_alipay_app.agreements.repository import AgreementRepository
 from saleor_alipay_app.agreements.service import revoke_at_antom
 from saleor_alipay_app.payments.deps import PaymentDeps
-from saleor_alipay_app.payments.models import (
-    AgreementStatus,
-)
 from saleor_alipay_app.payments.service import (
     deadline_in,
 )

@@ -6,9 +6,7 @@ from typing import Any
 
 from saleor_alipay_app.antom.results import merchant_message
 from saleor_alipay_app.payments.deps import PaymentDeps
-from saleor_alipay_app.payments.models import (
-    PaymentStatus,
-)
+from saleor_alipay_app.payments.models import PaymentStatus
 from saleor_alipay_app.payments.service import (
     ACTION_BUDGET,
     REFUNDABLE_ACTIONS,

@@ -12,9 +12,7 @@ from saleor_alipay_app.antom.results import shopper_message
 from saleor_alipay_app.channels.repository import ChannelConfigRepository
 from saleor_alipay_app.db import transaction
 from saleor_alipay_app.payments.deps import PaymentDeps
-from saleor_alipay_app.payments.models import (
-    PaymentStatus,
-)
+from saleor_alipay_app.payments.models import PaymentStatus
 from saleor_alipay_app.payments.repository import PaymentsRepository
 from saleor_alipay_app.payments.service import (
     ACTION_BUDGET,

@@ -11,6 +11,7 @@ from saleor_alipay_app.agreements.binding import (
     BindingRequest,
     start_binding,
 )
+from saleor_alipay_app.agreements.models import BindingPurpose
 from saleor_alipay_app.agreements.repository import AgreementRepository
 from saleor_alipay_app.agreements.service import (
     usable,
@@ -18,14 +19,11 @@ from saleor_alipay_app.agreements.service import (
 )
 from saleor_alipay_app.antom.money import Amount, AmountError
 from saleor_alipay_app.antom.wallets import Wallet, WalletLimitError, check_payment
+from saleor_alipay_app.channels.models import ChannelConfig
 from saleor_alipay_app.db import transaction
 from saleor_alipay_app.errors import NotConfigured, PaymentError
 from saleor_alipay_app.payments.deps import PaymentDeps
-from saleor_alipay_app.payments.models import (
-    BindingPurpose,
-    ChannelConfig,
-    PaymentStatus,
-)
+from saleor_alipay_app.payments.models import PaymentStatus
 from saleor_alipay_app.payments.repository import PaymentsRepository
 from saleor_alipay_app.payments.service import (
     create_payment,

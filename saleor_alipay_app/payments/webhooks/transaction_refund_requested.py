@@ -9,12 +9,10 @@ from typing import Any
 from saleor_alipay_app.antom.money import Amount, AmountError
 from saleor_alipay_app.antom.wallets import Wallet, WalletLimitError, check_refund
 from saleor_alipay_app.db import transaction, utcnow
+from saleor_alipay_app.history.models import HistorySubject
+from saleor_alipay_app.history.repository import HistoryRepository
 from saleor_alipay_app.payments.deps import PaymentDeps
-from saleor_alipay_app.payments.models import (
-    HistorySubject,
-    Refund,
-    RefundStatus,
-)
+from saleor_alipay_app.payments.models import Refund, RefundStatus
 from saleor_alipay_app.payments.refunds import REFUND_INQUIRY_BACKOFF, refund_response, send_refund
 from saleor_alipay_app.payments.repository import PaymentsRepository
 from saleor_alipay_app.payments.service import (
@@ -101,7 +99,7 @@ async def request_refund(
         )
         inserted = await repo.insert(refund)
         if inserted:
-            repo.add_history(
+            HistoryRepository(repo.session).add(
                 installation_id=installation_id,
                 subject=HistorySubject.REFUND,
                 subject_id=refund.id,
