@@ -10,13 +10,13 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from saleor_alipay_app.agreements.cli import agreements_app
+from saleor_alipay_app.admin.cli import agreements_app, payments_app
 from saleor_alipay_app.channels import cli as channels_cli
-from saleor_alipay_app.composition import cli_settings
+from saleor_alipay_app.composition import CommandOperator, cli_settings
 from saleor_alipay_app.config import ConfigError
 from saleor_alipay_app.crypto import KEY_FILE_NAME, CryptoError, generate_key
 from saleor_alipay_app.customs import cli as customs_cli
-from saleor_alipay_app.payments.cli import payments_app
+from saleor_alipay_app.installations.cli import Operator
 from saleor_alipay_app.reconciliation import cli as reconciliation_cli
 
 app = typer.Typer(
@@ -25,6 +25,13 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+
+
+@app.callback()
+def _hand_over_services(ctx: typer.Context) -> None:
+    """Every command is handed the composition root's operator (settings and services)."""
+    operator: Operator = CommandOperator()
+    ctx.obj = operator
 
 
 @app.command()
@@ -117,9 +124,10 @@ app.command("declare")(customs_cli.declare)
 app.add_typer(customs_cli.declarations_app, name="declarations")
 app.command("reconcile")(reconciliation_cli.reconcile)
 
+# Channel configurations (channels/cli.py).
 app.command()(channels_cli.configure)
 
-# Agreements and payments for operators (agreements/cli.py, payments/cli.py).
+# Agreements and payments for operators (admin/cli.py).
 app.add_typer(agreements_app, name="agreements")
 app.add_typer(payments_app, name="payments")
 

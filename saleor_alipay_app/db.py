@@ -35,6 +35,11 @@ from saleor_alipay_app.config import Settings
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
+def iso_time(value: datetime | None) -> str | None:
+    """An ISO-8601 time for people and JSON (None stays None)."""
+    return value.isoformat() if value is not None else None
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

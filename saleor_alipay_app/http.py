@@ -7,6 +7,8 @@ transport relays several times fewer requests per second under concurrency (see
 
 from __future__ import annotations
 
+import time
+
 import httpx
 from httpx_aiohttp import AiohttpTransport
 
@@ -29,3 +31,15 @@ def make_http_client(
         follow_redirects=False,
         trust_env=False,
     )
+
+
+# -- time budgets -----------------------------------------------------------------------------
+# A deadline is a `time.monotonic()` instant: a call may take at most the time left until then.
+
+
+def deadline_in(seconds: float) -> float:
+    return time.monotonic() + seconds
+
+
+def remaining(deadline: float) -> float:
+    return deadline - time.monotonic()

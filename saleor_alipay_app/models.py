@@ -21,7 +21,7 @@ from saleor_alipay_app.customs.models import (
 )
 from saleor_alipay_app.db import create_engine, session_factory, transaction
 from saleor_alipay_app.history.models import History
-from saleor_alipay_app.installations.repository import TOKEN_PURPOSE, Installation
+from saleor_alipay_app.installations.models import TOKEN_PURPOSE, Installation
 from saleor_alipay_app.payments.models import Notification, Payment, Refund, SaleorReport
 from saleor_alipay_app.payments.notifications import NOTIFICATION_BODY_PURPOSE
 from saleor_alipay_app.reconciliation.models import (

@@ -22,14 +22,11 @@ from fastapi.responses import Response
 from fastapi.routing import APIRoute
 from jwt.algorithms import RSAAlgorithm
 
-from saleor_alipay_app.composition import Services, get_services
 from saleor_alipay_app.errors import Forbidden, Invalid, Unauthorized
-from saleor_alipay_app.installations.repository import (
-    Installation,
-    InstallationRepository,
-    normalize_api_url,
-)
+from saleor_alipay_app.installations.models import Installation
+from saleor_alipay_app.installations.repository import InstallationRepository, normalize_api_url
 from saleor_alipay_app.installations.webhooks import keep_jwks, refresh_jwks
+from saleor_alipay_app.payments.deps import Services, services_of
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +88,7 @@ def _decode(token: str, key: Any, installation: Installation) -> dict[str, Any]:
 
 
 async def authenticate_staff(request: Request) -> StaffUser:
-    services: Services = get_services(request)
+    services: Services = services_of(request)
     token = _bearer(request)
     api_url = request.headers.get("saleor-api-url")
     try:

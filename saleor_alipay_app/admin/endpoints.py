@@ -25,10 +25,10 @@ from saleor_alipay_app.agreements import staff as agreement_staff
 from saleor_alipay_app.agreements.repository import AgreementSearch
 from saleor_alipay_app.channels import diagnosis
 from saleor_alipay_app.channels import service as channel_service
+from saleor_alipay_app.channels.deps import ANTOM_BUDGET
 from saleor_alipay_app.channels.schemas import ChannelConfigForm
-from saleor_alipay_app.composition import Services, get_services
-from saleor_alipay_app.payments import deps as payment_deps
 from saleor_alipay_app.payments import staff as payment_staff
+from saleor_alipay_app.payments.deps import Services, services_of
 from saleor_alipay_app.payments.repository import PaymentSearch, RefundSearch
 
 router = APIRouter(prefix="/api/admin", tags=["admin"], route_class=AuthenticatedRoute)
@@ -65,7 +65,7 @@ async def me(user: Staff) -> dict[str, Any]:
 
 @router.get("/channels")
 async def channels(request: Request, user: Staff) -> dict[str, Any]:
-    services = get_services(request)
+    services = services_of(request)
     return await channel_service.list_channels(
         services.sessions,
         services.keys,
@@ -79,7 +79,7 @@ async def channels(request: Request, user: Staff) -> dict[str, Any]:
 async def save_configuration(
     slug: str, body: ChannelConfigForm, request: Request, user: Admin
 ) -> dict[str, Any]:
-    services = get_services(request)
+    services = services_of(request)
     return await channel_service.save_channel_config(
         services.sessions,
         services.keys,
@@ -94,7 +94,7 @@ async def save_configuration(
 async def test_connection(
     slug: str, body: ChannelConfigForm, request: Request, user: Admin
 ) -> dict[str, Any]:
-    services = get_services(request)
+    services = services_of(request)
     return await diagnosis.check_connection(
         services.sessions,
         services.keys,
@@ -102,7 +102,7 @@ async def test_connection(
         user.installation_id,
         slug,
         body,
-        call_timeout=min(payment_deps.ANTOM_BUDGET, services.settings.antom_call_timeout * 2),
+        call_timeout=min(ANTOM_BUDGET, services.settings.antom_call_timeout * 2),
     )
 
 
@@ -122,7 +122,7 @@ async def agreements(
     limit: int = 50,
     offset: int = 0,
 ) -> dict[str, Any]:
-    services = get_services(request)
+    services = services_of(request)
     search = AgreementSearch(
         q=q,
         email=email,
@@ -138,8 +138,8 @@ async def agreements(
 
 @router.get("/agreements/{agreement_id}")
 async def agreement(agreement_id: str, request: Request, user: Staff) -> dict[str, Any]:
-    services = get_services(request)
-    return await agreement_staff.agreement_detail(
+    services = services_of(request)
+    return await payment_staff.agreement_detail(
         services.sessions, user.installation_id, agreement_id
     )
 
@@ -148,12 +148,15 @@ async def agreement(agreement_id: str, request: Request, user: Staff) -> dict[st
 async def revoke(
     agreement_id: str, request: Request, user: Staff, body: RevokeBody | None = None
 ) -> dict[str, Any]:
-    services = get_services(request)
+    services = services_of(request)
     actor = _actor(user)
     if body is not None and body.reason:
         actor += f": {body.reason}"
-    return await agreement_staff.revoke_agreement(
+    await agreement_staff.revoke_agreement(
         services.payments, user.installation_id, agreement_id, actor=actor
+    )
+    return await payment_staff.agreement_detail(
+        services.sessions, user.installation_id, agreement_id
     )
 
 
@@ -175,7 +178,7 @@ async def payments(
 ) -> dict[str, Any]:
     """``q``: a paymentRequestId, Antom paymentId or Saleor transaction id; ``from``/``to``:
     dates (YYYY-MM-DD, ``to`` exclusive) of creation."""
-    services = get_services(request)
+    services = services_of(request)
     search = PaymentSearch(
         q=q,
         status=payment_staff.parse_payment_status(status),
@@ -191,7 +194,7 @@ async def payments(
 
 @router.get("/payments/{payment_request_id}")
 async def payment(payment_request_id: str, request: Request, user: Staff) -> dict[str, Any]:
-    services = get_services(request)
+    services = services_of(request)
     return await payment_staff.payment_detail(
         services.sessions, services.keys, user.installation_id, payment_request_id
     )
@@ -199,7 +202,7 @@ async def payment(payment_request_id: str, request: Request, user: Staff) -> dic
 
 @router.post("/payments/{payment_request_id}/inquire")
 async def inquire(payment_request_id: str, request: Request, user: Staff) -> dict[str, Any]:
-    services = get_services(request)
+    services = services_of(request)
     return await payment_staff.inquire_payment(
         services.payments, user.installation_id, payment_request_id
     )
@@ -214,7 +217,7 @@ async def refunds(
     limit: int = 50,
     offset: int = 0,
 ) -> dict[str, Any]:
-    services: Services = get_services(request)
+    services: Services = services_of(request)
     search = RefundSearch(
         q=q,
         status=payment_staff.parse_refund_status(status),

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from sqlalchemy.exc import SQLAlchemyError
 
-from saleor_alipay_app.composition import get_services
 from saleor_alipay_app.db import ping
+from saleor_alipay_app.payments.deps import services_of
 from saleor_alipay_app.saleor.manifest import app_version, build_manifest, static_manifest
 
 router = APIRouter()
@@ -19,7 +19,7 @@ STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
 
 @router.get("/api/manifest", tags=["installation"])
 async def manifest(request: Request) -> JSONResponse:
-    services = get_services(request)
+    services = services_of(request)
     return JSONResponse(build_manifest(services.base_url(request)))
 
 
@@ -30,7 +30,7 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz", tags=["operations"])
 async def readyz(request: Request) -> JSONResponse:
-    services = get_services(request)
+    services = services_of(request)
     try:
         await ping(services.engine)
     except (SQLAlchemyError, OSError) as exc:
@@ -59,7 +59,7 @@ def _page(title: str, body: str) -> HTMLResponse:
 
 @router.get("/", include_in_schema=False)
 async def home(request: Request) -> HTMLResponse:
-    services = get_services(request)
+    services = services_of(request)
     static = static_manifest()
     manifest_url = services.base_url(request) + "/api/manifest"
     return _page(

@@ -3,7 +3,8 @@ Antom's authorization notification, the token exchange (`applyToken`, within the
 60 s) and the agreement it creates; for a checkout, the charge that follows.
 
 The notification path and the storefront's polling path (`TRANSACTION_PROCESS_SESSION`) both
-end in `complete_binding`, which is idempotent: whichever comes first does the work.
+end in `payments.qr_payments.complete_binding`, which is idempotent: whichever comes first does
+the work. Nothing here knows of payments.
 """
 
 from __future__ import annotations
@@ -34,22 +35,13 @@ from saleor_alipay_app.antom.models import (
     NotifyAuthorization,
 )
 from saleor_alipay_app.antom.results import Outcome, merchant_message, shopper_message
+from saleor_alipay_app.channels.deps import AntomDeps
 from saleor_alipay_app.channels.models import ChannelConfig
-from saleor_alipay_app.channels.repository import ChannelConfigRepository
 from saleor_alipay_app.channels.service import notification_path
 from saleor_alipay_app.db import transaction, utcnow
 from saleor_alipay_app.errors import PaymentError
 from saleor_alipay_app.history.models import HistorySubject
 from saleor_alipay_app.history.repository import HistoryRepository
-from saleor_alipay_app.payments.deps import PaymentDeps
-from saleor_alipay_app.payments.models import Payment, PaymentStatus
-from saleor_alipay_app.payments.repository import PaymentsRepository
-from saleor_alipay_app.payments.service import (
-    claim_for_pay,
-    send_pay,
-    settle,
-    wait_for_outcome,
-)
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +107,7 @@ class BindingRequest:
 
 
 async def start_binding(
-    deps: PaymentDeps, request: BindingRequest, *, deadline: float
+    deps: AntomDeps, request: BindingRequest, *, deadline: float
 ) -> BindingSession:
     """Ask Antom for a QR code (`consult`) and store the binding session."""
     config = request.config
@@ -179,19 +171,18 @@ async def start_binding(
 
 
 async def _set_binding(
-    deps: PaymentDeps, binding_id: int, expected: BindingStatus, **values: Any
+    deps: AntomDeps, binding_id: int, expected: BindingStatus, **values: Any
 ) -> bool:
     """Compare-and-set on the binding's status; True for the one caller that moved it."""
     async with transaction(deps.sessions) as session:
-        repo = PaymentsRepository(session)
-        binding = await AgreementRepository(repo.session).binding_by_id(binding_id)
+        binding = await AgreementRepository(session).binding_by_id(binding_id)
         if binding is None or binding.status is not expected:
             return False
         for name, value in values.items():
             setattr(binding, name, value)
         binding.updated_at = utcnow()
         session.add(binding)
-        HistoryRepository(repo.session).add(
+        HistoryRepository(session).add(
             installation_id=binding.installation_id,
             subject=HistorySubject.BINDING,
             subject_id=binding.id,
@@ -203,53 +194,53 @@ async def _set_binding(
 
 
 async def handle_authorization(
-    deps: PaymentDeps,
+    deps: AntomDeps,
     config: ChannelConfig,
     notification: NotifyAuthorization,
     *,
-    base_url: str,
     deadline: float,
-) -> None:
-    """Act on a verified `notifyAuthorization`. Raises PaymentError when the outcome is not
-    durable yet (then the notification must not be acknowledged: Antom sends it again)."""
+) -> BindingSession | None:
+    """Act on a verified `notifyAuthorization`: exchange the auth code of a pending binding, or
+    end the agreement the wallet unbound. Returns the binding an auth code was for (its payment,
+    if any, is the caller's to complete). Raises PaymentError when the outcome is not durable
+    yet (then the notification must not be acknowledged: Antom sends it again)."""
     kind = notification.authorization_notify_type
     if kind is AuthorizationNotifyType.TOKEN_CANCELED:
         if not notification.access_token:
-            return
+            return None
         assert config.id is not None
         async with transaction(deps.sessions) as session:
-            repo = PaymentsRepository(session)
-            agreement = await AgreementRepository(repo.session).agreement_by_token_sha256(
+            agreement = await AgreementRepository(session).agreement_by_token_sha256(
                 config.id, token_sha256(notification.access_token)
             )
             if agreement is not None:
                 await end_agreement(
-                    repo,
+                    session,
                     agreement.id,
                     AgreementStatus.INVALID,
                     "unbound in the wallet"
                     + (f": {notification.reason}" if notification.reason else ""),
                 )
-        return
+        return None
     if kind is not AuthorizationNotifyType.AUTHCODE_CREATED:
         log.info("authorization notification ignored", extra={"type": kind.value})
-        return
+        return None
     async with deps.sessions() as session:
         binding = await AgreementRepository(session).binding(notification.auth_state or "")
     if binding is None or binding.channel_config_id != config.id:
         log.warning("authorization for an unknown binding session")
-        return
+        return None
     if binding.status is BindingStatus.PENDING and notification.auth_code:
         assert binding.id is not None
         if await _set_binding(
             deps, binding.id, BindingStatus.PENDING, status=BindingStatus.AUTHORIZED
         ):
             await _exchange_code(deps, config, binding.id, notification.auth_code, deadline)
-    await complete_binding(deps, binding.auth_state, base_url=base_url, deadline=deadline)
+    return binding
 
 
 async def _exchange_code(
-    deps: PaymentDeps, config: ChannelConfig, binding_id: int, auth_code: str, deadline: float
+    deps: AntomDeps, config: ChannelConfig, binding_id: int, auth_code: str, deadline: float
 ) -> None:
     async with deps.sessions() as session:
         binding = await AgreementRepository(session).binding_by_id(binding_id)
@@ -286,17 +277,16 @@ async def _exchange_code(
         )
         return
     async with transaction(deps.sessions) as session:
-        repo = PaymentsRepository(session)
-        row = await AgreementRepository(repo.session).binding_by_id(binding_id)
+        row = await AgreementRepository(session).binding_by_id(binding_id)
         assert row is not None
         agreement = await create_agreement(
-            repo, binding=row, config=config, token=response.model, keys=deps.keys
+            session, binding=row, config=config, token=response.model, keys=deps.keys
         )
         row.status = BindingStatus.BOUND
         row.agreement_id = agreement.id
         row.updated_at = utcnow()
         session.add(row)
-        HistoryRepository(repo.session).add(
+        HistoryRepository(session).add(
             installation_id=row.installation_id,
             subject=HistorySubject.BINDING,
             subject_id=row.id,
@@ -306,71 +296,26 @@ async def _exchange_code(
         )
 
 
-async def payment_for_binding(deps: PaymentDeps, binding: BindingSession) -> Payment | None:
-    if binding.purpose is not BindingPurpose.TRANSACTION or binding.saleor_transaction_id is None:
-        return None
-    async with deps.sessions() as session:
-        payments = await PaymentsRepository(session).payments_for_transaction(
-            binding.installation_id, binding.saleor_transaction_id
-        )
-    return payments[-1] if payments else None
-
-
-async def complete_binding(
-    deps: PaymentDeps, auth_state: str, *, base_url: str, deadline: float
-) -> Payment | None:
-    """Once a binding is BOUND, charge the payment waiting for it (exactly once). Reports to
-    Saleor are queued, never sent here: callers inside a webhook must answer in time."""
-    async with deps.sessions() as session:
-        agreements = AgreementRepository(session)
-        binding = await agreements.binding(auth_state)
-        agreement = (
-            await agreements.agreement(binding.agreement_id)
-            if binding is not None and binding.agreement_id is not None
-            else None
-        )
-    if binding is None:
-        return None
-    payment = await payment_for_binding(deps, binding)
-    if payment is None or payment.id is None:
-        return None
-    if binding.status is BindingStatus.FAILED and payment.status is PaymentStatus.AWAITING_BINDING:
-        return await settle(
-            deps,
-            payment.id,
-            PaymentStatus.FAILED,
-            code=binding.failure_reason or "AUTHORIZATION_FAILED",
-        )
-    if binding.status is not BindingStatus.BOUND or agreement is None:
-        return payment
-    if payment.status is PaymentStatus.AWAITING_BINDING:
-        async with transaction(deps.sessions) as session:
-            claimed = await claim_for_pay(PaymentsRepository(session), payment, agreement)
-            config = await ChannelConfigRepository(session).config(payment.channel_config_id)
-        if claimed:
-            assert config is not None
-            # The outcome's report is queued; the notification path sends it before it
-            # acknowledges, the storefront's poll gets the outcome in its answer.
-            return await send_pay(
-                deps, payment, agreement, config, base_url=base_url, deadline=deadline
-            )
-    return await wait_for_outcome(deps, payment.id, deadline)
-
-
 async def refresh_binding(
-    deps: PaymentDeps, binding: BindingSession, request: BindingRequest, *, deadline: float
+    deps: AntomDeps,
+    binding: BindingSession,
+    config: ChannelConfig,
+    *,
+    base_url: str,
+    deadline: float,
 ) -> BindingSession:
-    """A fresh QR code for an expired one (a new `authState`: the old one is single-use)."""
+    """A fresh QR code for an expired one, for the same shopper, wallet and purpose (a new
+    `authState`: the old one is single-use)."""
     assert binding.id is not None
     await _set_binding(deps, binding.id, BindingStatus.PENDING, status=BindingStatus.EXPIRED)
-    fresh = await start_binding(deps, request, deadline=deadline)
-    if binding.purpose is BindingPurpose.TRANSACTION and binding.saleor_transaction_id:
-        async with transaction(deps.sessions) as session:
-            repo = PaymentsRepository(session)
-            payments = await repo.payments_for_transaction(
-                binding.installation_id, binding.saleor_transaction_id
-            )
-            if payments and payments[-1].status is PaymentStatus.AWAITING_BINDING:
-                payments[-1].binding_session_id = fresh.id
-                session.add(payments[-1])
-    return fresh
+    request = BindingRequest(
+        installation_id=binding.installation_id,
+        config=config,
+        purpose=binding.purpose,
+        wallet=binding.wallet,
+        user_id=binding.saleor_user_id,
+        email=binding.customer_email,
+        transaction_id=binding.saleor_transaction_id,
+        base_url=base_url,
+    )
+    return await start_binding(deps, request, deadline=deadline)

@@ -12,7 +12,6 @@ from sqlmodel import col, select
 
 from saleor_alipay_app.agreements.models import Agreement, AgreementStatus, BindingSession
 from saleor_alipay_app.db import like_pattern, paged
-from saleor_alipay_app.payments.models import Payment, PaymentStatus
 
 
 @dataclass(frozen=True)
@@ -138,28 +137,3 @@ class AgreementRepository:
             )
         )
         return {i: str(p) for i, p in result.all() if i is not None}
-
-    async def finished_guest_agreements(
-        self, stale_before: datetime, limit: int
-    ) -> list[Agreement]:
-        """Active guest agreements with no payment in flight whose payment is final (or that no
-        payment ever used and that are older than ``stale_before``)."""
-        in_flight = select(col(Payment.agreement_id)).where(
-            col(Payment.agreement_id).is_not(None),
-            col(Payment.status).in_(PaymentStatus.open_statuses()),
-        )
-        finished = select(col(Payment.agreement_id)).where(
-            col(Payment.agreement_id).is_not(None),
-            col(Payment.status).in_(PaymentStatus.final_statuses()),
-        )
-        result = await self.session.execute(
-            select(Agreement)
-            .where(
-                col(Agreement.guest).is_(True),
-                col(Agreement.status) == AgreementStatus.ACTIVE,
-                col(Agreement.id).not_in(in_flight),
-                or_(col(Agreement.id).in_(finished), col(Agreement.created_at) < stale_before),
-            )
-            .limit(limit)
-        )
-        return list(result.scalars())

@@ -6,7 +6,7 @@ from typing import Any
 
 from saleor_alipay_app.agreements.models import Agreement
 from saleor_alipay_app.agreements.service import wallet_name
-from saleor_alipay_app.payments.schemas import iso_time
+from saleor_alipay_app.db import iso_time
 
 
 def agreement_view(agreement: Agreement) -> dict[str, Any]:

@@ -7,20 +7,21 @@ import logging
 import secrets
 from datetime import datetime, timedelta
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from saleor_alipay_app.agreements.models import Agreement, AgreementStatus, BindingSession
 from saleor_alipay_app.agreements.repository import AgreementRepository
 from saleor_alipay_app.antom.client import AntomUnavailable
 from saleor_alipay_app.antom.models import ApplyTokenResponse, RevokeRequest
 from saleor_alipay_app.antom.results import Outcome
 from saleor_alipay_app.antom.wallets import CAPABILITIES, Wallet
+from saleor_alipay_app.channels.deps import AntomDeps
 from saleor_alipay_app.channels.models import ChannelConfig
 from saleor_alipay_app.channels.repository import ChannelConfigRepository
 from saleor_alipay_app.crypto import KeyRing
 from saleor_alipay_app.db import transaction, utcnow
 from saleor_alipay_app.history.models import HistorySubject
 from saleor_alipay_app.history.repository import HistoryRepository
-from saleor_alipay_app.payments.deps import PaymentDeps
-from saleor_alipay_app.payments.repository import PaymentsRepository
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ def display_name(agreement: Agreement) -> str:
 
 
 async def create_agreement(
-    repo: PaymentsRepository,
+    session: AsyncSession,
     *,
     binding: BindingSession,
     config: ChannelConfig,
@@ -65,7 +66,7 @@ async def create_agreement(
     now = utcnow()
     assert config.id is not None
     digest = token_sha256(access_token)
-    existing = await AgreementRepository(repo.session).agreement_by_token_sha256(config.id, digest)
+    existing = await AgreementRepository(session).agreement_by_token_sha256(config.id, digest)
     if existing is not None:
         return existing
     agreement = Agreement(
@@ -91,9 +92,9 @@ async def create_agreement(
         created_at=now,
         updated_at=now,
     )
-    repo.session.add(agreement)
-    await repo.session.flush()
-    HistoryRepository(repo.session).add(
+    session.add(agreement)
+    await session.flush()
+    HistoryRepository(session).add(
         installation_id=agreement.installation_id,
         subject=HistorySubject.AGREEMENT,
         subject_id=agreement.id,
@@ -105,7 +106,7 @@ async def create_agreement(
 
 
 async def end_agreement(
-    repo: PaymentsRepository,
+    session: AsyncSession,
     agreement_id: int | None,
     status: AgreementStatus,
     reason: str,
@@ -113,7 +114,7 @@ async def end_agreement(
     """Mark an agreement ended (idempotent: an ended agreement keeps its first reason)."""
     if agreement_id is None:
         return None
-    agreement = await AgreementRepository(repo.session).agreement(agreement_id)
+    agreement = await AgreementRepository(session).agreement(agreement_id)
     if agreement is None or agreement.status is not AgreementStatus.ACTIVE:
         return agreement
     now = utcnow()
@@ -121,8 +122,8 @@ async def end_agreement(
     agreement.status_reason = reason[:256]
     agreement.ended_at = now
     agreement.updated_at = now
-    repo.session.add(agreement)
-    HistoryRepository(repo.session).add(
+    session.add(agreement)
+    HistoryRepository(session).add(
         installation_id=agreement.installation_id,
         subject=HistorySubject.AGREEMENT,
         subject_id=agreement.id,
@@ -130,7 +131,7 @@ async def end_agreement(
         status=status.value,
         detail=reason,
     )
-    await repo.session.flush()
+    await session.flush()
     log.info("agreement ended", extra={"agreement": agreement.public_id, "status": status.value})
     return agreement
 
@@ -144,7 +145,7 @@ def usable(agreement: Agreement, now: datetime | None = None) -> bool:
 
 
 async def revoke_at_antom(
-    deps: PaymentDeps, agreement: Agreement, reason: str, *, deadline: float
+    deps: AntomDeps, agreement: Agreement, reason: str, *, deadline: float
 ) -> bool:
     """Revoke at Antom first, then mark revoked. False when Antom gave no final answer."""
     async with deps.sessions() as session:
@@ -161,7 +162,5 @@ async def revoke_at_antom(
         log.warning("revoke refused", extra={"code": response.result_code})
         return False
     async with transaction(deps.sessions) as session:
-        await end_agreement(
-            PaymentsRepository(session), agreement.id, AgreementStatus.REVOKED, reason
-        )
+        await end_agreement(session, agreement.id, AgreementStatus.REVOKED, reason)
     return True

@@ -1,4 +1,5 @@
-"""What staff do with agreements, from the dashboard or the CLI: list, read, revoke."""
+"""What staff do with agreements, from the dashboard or the CLI: list, find, revoke. (An
+agreement's page, with the payments made with it, is `payments.staff.agreement_detail`.)"""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from saleor_alipay_app.agreements.models import Agreement, AgreementStatus
 from saleor_alipay_app.agreements.repository import AgreementRepository, AgreementSearch
 from saleor_alipay_app.agreements.schemas import agreement_view
 from saleor_alipay_app.agreements.service import revoke_at_antom
+from saleor_alipay_app.channels.deps import ANTOM_BUDGET, AntomDeps
 from saleor_alipay_app.db import Sessions
 from saleor_alipay_app.errors import (
     Conflict,
@@ -18,12 +20,7 @@ from saleor_alipay_app.errors import (
     NotFound,
     Unavailable,
 )
-from saleor_alipay_app.history.models import HistorySubject
-from saleor_alipay_app.history.repository import HistoryRepository
-from saleor_alipay_app.payments.deps import ANTOM_BUDGET, PaymentDeps
-from saleor_alipay_app.payments.repository import PaymentsRepository
-from saleor_alipay_app.payments.schemas import history_view, payment_view
-from saleor_alipay_app.payments.service import deadline_in
+from saleor_alipay_app.http import deadline_in
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +45,7 @@ async def list_agreements(
     return {"items": [agreement_view(a) for a in rows], "total": total}
 
 
-async def _agreement(session: AsyncSession, installation_id: int, public_id: str) -> Agreement:
+async def find_agreement(session: AsyncSession, installation_id: int, public_id: str) -> Agreement:
     agreement = await AgreementRepository(session).agreement_by_public_id(
         installation_id, public_id
     )
@@ -57,30 +54,12 @@ async def _agreement(session: AsyncSession, installation_id: int, public_id: str
     return agreement
 
 
-async def agreement_detail(
-    sessions: Sessions, installation_id: int, public_id: str
-) -> dict[str, Any]:
-    async with sessions() as session:
-        repo = PaymentsRepository(session)
-        agreement = await _agreement(session, installation_id, public_id)
-        assert agreement.id is not None
-        history = await HistoryRepository(repo.session).of_subjects(
-            installation_id, [(HistorySubject.AGREEMENT, agreement.id)]
-        )
-        payments = await repo.payments_with_agreement(installation_id, agreement.id)
-    return {
-        **agreement_view(agreement),
-        "history": [history_view(h) for h in history],
-        "payments": [payment_view(p, agreement_id=agreement.public_id) for p in payments],
-    }
-
-
 async def revoke_agreement(
-    deps: PaymentDeps, installation_id: int, public_id: str, *, actor: str
-) -> dict[str, Any]:
+    deps: AntomDeps, installation_id: int, public_id: str, *, actor: str
+) -> None:
     """Revoke at Antom first; only then is the agreement marked revoked."""
     async with deps.sessions() as session:
-        agreement = await _agreement(session, installation_id, public_id)
+        agreement = await find_agreement(session, installation_id, public_id)
     if agreement.status is not AgreementStatus.ACTIVE:
         raise Conflict(
             "AGREEMENT_NOT_ACTIVE",
@@ -94,4 +73,3 @@ async def revoke_agreement(
             "ANTOM_UNAVAILABLE",
             "Antom did not confirm the revocation; the agreement is still active. Try again.",
         )
-    return await agreement_detail(deps.sessions, installation_id, public_id)

@@ -6,9 +6,9 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 from pydantic import ValidationError
@@ -21,14 +21,16 @@ from saleor_alipay_app.channels.service import (
     notification_path,
     save_config,
 )
-from saleor_alipay_app.composition import cli_settings, open_services, pick_installation
-from saleor_alipay_app.config import Settings
-from saleor_alipay_app.db import migrate, transaction
+from saleor_alipay_app.crypto import CryptoError
+from saleor_alipay_app.db import transaction
 from saleor_alipay_app.errors import AppError, Invalid
+from saleor_alipay_app.installations.cli import operator
+from saleor_alipay_app.installations.deps import AppServices
 from saleor_alipay_app.installations.repository import InstallationRepository
-from saleor_alipay_app.payments.repository import PaymentsRepository
+from saleor_alipay_app.installations.service import pick_installation
 
 ReadSecret = Callable[[str, str], str]
+T = TypeVar("T")
 
 
 def _text(entry: Mapping[str, object], key: str) -> str | None:
@@ -72,51 +74,45 @@ def _form(entry: Mapping[str, object], read_secret: ReadSecret, where: str) -> C
 
 
 async def configure_channels(
-    settings: Settings, entries: Sequence[Mapping[str, object]], read_secret: ReadSecret
+    services: AppServices, entries: Sequence[Mapping[str, object]], read_secret: ReadSecret
 ) -> list[str]:
     """Check every entry as the dashboard would, then save them all in one transaction (all or
     nothing). `AppError` says which entry to fix."""
     lines = []
-    async with open_services(settings) as services:
-        prepared = []
-        for index, entry in enumerate(entries, start=1):
-            where = f"entry {index}" if len(entries) > 1 else "configuration"
-            form = _form(entry, read_secret, where)
-            try:
-                installation = await pick_installation(
-                    services.sessions, _text(entry, "saleorApiUrl")
-                )
-                assert installation.id is not None
-                valid = await checked_config(
-                    services.sessions,
-                    services.keys,
-                    installation.id,
-                    str(entry["channel"]).strip(),
-                    form,
-                )
-            except AppError as exc:
-                raise Invalid(exc.code, f"{where}: {exc.message}") from None
-            prepared.append((installation, valid))
-        async with transaction(services.sessions) as session:
-            repo = PaymentsRepository(session)
-            for installation, valid in prepared:
-                assert installation.id is not None
-                config = await save_config(repo, installation.id, valid, services.keys)
-                notify = (settings.app_url or "<APP_URL>") + notification_path(
-                    config, "authorization"
-                )
-                lines.append(
-                    f"saved channel {valid.channel_slug} of {installation.saleor_api_url} "
-                    f"(client id {valid.client_id}, wallets {', '.join(valid.wallets)}); "
-                    f"set Antom's authorization notification URL to {notify}"
-                )
+    app_url = services.settings.app_url
+    prepared = []
+    for index, entry in enumerate(entries, start=1):
+        where = f"entry {index}" if len(entries) > 1 else "configuration"
+        form = _form(entry, read_secret, where)
+        try:
+            installation = await pick_installation(services.sessions, _text(entry, "saleorApiUrl"))
+            assert installation.id is not None
+            valid = await checked_config(
+                services.sessions,
+                services.keys,
+                installation.id,
+                str(entry["channel"]).strip(),
+                form,
+            )
+        except AppError as exc:
+            raise Invalid(exc.code, f"{where}: {exc.message}") from None
+        prepared.append((installation, valid))
+    async with transaction(services.sessions) as session:
+        for installation, valid in prepared:
+            assert installation.id is not None
+            config = await save_config(session, installation.id, valid, services.keys)
+            notify = (app_url or "<APP_URL>") + notification_path(config, "authorization")
+            lines.append(
+                f"saved channel {valid.channel_slug} of {installation.saleor_api_url} "
+                f"(client id {valid.client_id}, wallets {', '.join(valid.wallets)}); "
+                f"set Antom's authorization notification URL to {notify}"
+            )
     return lines
 
 
-async def show_configs(settings: Settings, api_url: str | None) -> list[dict[str, object]]:
-    async with open_services(settings) as services, services.sessions() as session:
+async def show_configs(services: AppServices, api_url: str | None) -> list[dict[str, object]]:
+    async with services.sessions() as session:
         installations = await InstallationRepository(session).list_all()
-        repo = PaymentsRepository(session)
         result: list[dict[str, object]] = []
         for installation in installations:
             if api_url and installation.saleor_api_url.rstrip("/") != api_url.rstrip("/"):
@@ -126,10 +122,8 @@ async def show_configs(settings: Settings, api_url: str | None) -> list[dict[str
                 {
                     "saleorApiUrl": installation.saleor_api_url,
                     "channels": [
-                        describe(c, settings.app_url)
-                        for c in await ChannelConfigRepository(repo.session).configs(
-                            installation.id
-                        )
+                        describe(c, services.settings.app_url)
+                        for c in await ChannelConfigRepository(session).configs(installation.id)
                     ],
                 }
             )
@@ -153,6 +147,7 @@ def _read_secret(path: str, what: str) -> str:
 
 
 def configure(
+    ctx: typer.Context,
     channel: Annotated[str | None, typer.Option(help="Saleor channel slug.")] = None,
     client_id: Annotated[str | None, typer.Option(help="Antom client id.")] = None,
     private_key_file: Annotated[
@@ -193,10 +188,15 @@ def configure(
     ] = False,
 ) -> None:
     """Set Antom credentials for a Saleor channel (or list them with --show)."""
-    settings = cli_settings()
-    migrate(settings)
+    settings = operator(ctx).settings()
+
+    async def with_services(work: Callable[[AppServices], Awaitable[T]]) -> T:
+        async with operator(ctx).services(settings) as services:
+            return await work(services)
+
     if show:
-        typer.echo(json.dumps(asyncio.run(show_configs(settings, saleor_api_url)), indent=2))
+        shown = asyncio.run(with_services(lambda s: show_configs(s, saleor_api_url)))
+        typer.echo(json.dumps(shown, indent=2))
         return
     entries: list[dict[str, object]]
     if file is not None:
@@ -221,9 +221,9 @@ def configure(
             }
         ]
     try:
-        saved = asyncio.run(configure_channels(settings, entries, _read_secret))
-    except AppError as exc:
-        typer.echo(f"not saved: {exc.message}", err=True)
+        saved = asyncio.run(with_services(lambda s: configure_channels(s, entries, _read_secret)))
+    except (AppError, CryptoError) as exc:
+        typer.echo(f"not saved: {exc}", err=True)
         raise typer.Exit(2) from None
     for line in saved:
         typer.echo(line)

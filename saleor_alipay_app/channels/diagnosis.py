@@ -15,14 +15,14 @@ import httpx
 from saleor_alipay_app.antom.client import AntomClient, AntomUnavailable, UnavailableReason
 from saleor_alipay_app.antom.models import InquiryPaymentRequest
 from saleor_alipay_app.antom.results import Call, merchant_message
+from saleor_alipay_app.channels.deps import ANTOM_BUDGET
 from saleor_alipay_app.channels.schemas import ChannelConfigForm
 from saleor_alipay_app.channels.service import (
     checked_config,
 )
 from saleor_alipay_app.crypto import KeyRing
 from saleor_alipay_app.db import Sessions
-from saleor_alipay_app.payments.deps import ANTOM_BUDGET
-from saleor_alipay_app.payments.service import deadline_in
+from saleor_alipay_app.http import deadline_in
 
 log = logging.getLogger(__name__)
 

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 import httpx
 from cryptography.hazmat.primitives.asymmetric import rsa
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from saleor_alipay_app.antom.client import (
     REGION_DOMAINS,
@@ -34,8 +35,7 @@ from saleor_alipay_app.errors import (
     ConfigurationError,
     Invalid,
 )
-from saleor_alipay_app.installations.repository import Installation
-from saleor_alipay_app.payments.repository import PaymentsRepository
+from saleor_alipay_app.installations.models import Installation
 from saleor_alipay_app.saleor.client import SaleorClient, SaleorError
 
 log = logging.getLogger(__name__)
@@ -121,11 +121,11 @@ def new_public_id() -> str:
 
 
 async def save_config(
-    repo: PaymentsRepository, installation_id: int, valid: ValidConfig, keys: KeyRing
+    session: AsyncSession, installation_id: int, valid: ValidConfig, keys: KeyRing
 ) -> ChannelConfig:
     """Create or replace the configuration of a channel (its notification URLs stay)."""
     now = utcnow()
-    record = await ChannelConfigRepository(repo.session).config_for_channel(
+    record = await ChannelConfigRepository(session).config_for_channel(
         installation_id, valid.channel_slug
     )
     if record is None:
@@ -152,8 +152,8 @@ async def save_config(
     record.sandbox = valid.sandbox
     record.enabled_wallets = valid.wallets
     record.updated_at = now
-    repo.session.add(record)
-    await repo.session.flush()
+    session.add(record)
+    await session.flush()
     return record
 
 
@@ -397,7 +397,7 @@ async def save_channel_config(
 ) -> dict[str, Any]:
     valid = await checked_config(sessions, keys, installation_id, slug, form)
     async with transaction(sessions) as session:
-        config = await save_config(PaymentsRepository(session), installation_id, valid, keys)
+        config = await save_config(session, installation_id, valid, keys)
         view = config_view(config, base_url, keys)
     log.info("channel configured", extra={"channel": slug, "installation": installation_id})
     return view

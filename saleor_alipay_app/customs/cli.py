@@ -1,72 +1,29 @@
 """The customs commands, mounted on the `saleor-alipay-app` script by `cli.py`: `declare` and
 `declarations list|inquire`.
 
-Also the helpers both after-payment CLIs share (the reconciliation CLI imports them): the
-installation context (`composition.open_services` and `pick_installation`, database migrated),
-the usage-error exit and the table printer.
+Commands get the process's services and their installation from `installations.cli`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Sequence
-from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 import typer
 
-from saleor_alipay_app.composition import (
-    SaleorApiUrl,
-    Services,
-    cli_settings,
-    open_services,
-    pick_installation,
-)
-from saleor_alipay_app.config import Settings
-from saleor_alipay_app.crypto import CryptoError
 from saleor_alipay_app.customs import schemas
 from saleor_alipay_app.customs import service as customs
 from saleor_alipay_app.customs.models import DeclarationStatus
 from saleor_alipay_app.customs.rules import KNOWN_CUSTOMS_CODES
 from saleor_alipay_app.errors import AppError
-
-
-def fail(message: str, code: int = 2) -> typer.Exit:
-    """Print ``message`` on standard error; the exit to raise (2: usage or configuration)."""
-    typer.echo(message, err=True)
-    return typer.Exit(code)
-
-
-@dataclass
-class CliContext:
-    services: Services
-    installation_id: int
-
-
-@asynccontextmanager
-async def cli_context(settings: Settings, saleor_api_url: str | None) -> AsyncIterator[CliContext]:
-    """The process's services (database migrated) and the chosen installation."""
-    async with AsyncExitStack() as stack:
-        try:
-            services = await stack.enter_async_context(open_services(settings, migrate=True))
-            installation = await pick_installation(services.sessions, saleor_api_url)
-        except (CryptoError, AppError) as exc:
-            raise fail(str(exc)) from None
-        assert installation.id is not None
-        yield CliContext(services, installation.id)
-
-
-def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
-    """A plain-text table: a header row, a rule, then the rows (None prints empty)."""
-    cells = [[str(h) for h in headers]] + [["" if c is None else str(c) for c in r] for r in rows]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-    lines = [
-        "  ".join(value.ljust(widths[i]) for i, value in enumerate(row)).rstrip() for row in cells
-    ]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+from saleor_alipay_app.installations.cli import (
+    SaleorApiUrl,
+    fail,
+    installation_services,
+    operator,
+    table,
+)
 
 
 def _declaration_lines(item: dict[str, Any]) -> str:
@@ -91,6 +48,7 @@ def _declaration_lines(item: dict[str, Any]) -> str:
 
 
 def declare(
+    command: typer.Context,
     payment_request_id: Annotated[str, typer.Argument(help="The payment's paymentRequestId.")],
     customs_code: Annotated[str, typer.Option(help=f"Customs: {', '.join(KNOWN_CUSTOMS_CODES)}.")],
     merchant_customs_code: Annotated[
@@ -109,7 +67,7 @@ def declare(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Declare a paid Alipay CN payment to China customs (Antom customs/declare)."""
-    settings = cli_settings()
+    settings = operator(command).settings()
     buyer = (
         schemas.BuyerIdentity(certificate_type, certificate_no, holder_name)
         if certificate_type or certificate_no or holder_name
@@ -126,7 +84,7 @@ def declare(
     )
 
     async def work() -> dict[str, Any]:
-        async with cli_context(settings, saleor_api_url) as ctx:
+        async with installation_services(command, settings, saleor_api_url) as ctx:
             deps = ctx.services.payments
             row = await customs.declare(deps, ctx.installation_id, payment_request_id, data)
             assert row.id is not None
@@ -149,6 +107,7 @@ declarations_app = typer.Typer(help="List and inquire customs declarations.", no
 
 @declarations_app.command("list")
 def list_command(
+    command: typer.Context,
     status: Annotated[
         str | None,
         typer.Option(help="PENDING, IN_PROCESS, COMPLETED, REJECTED or FAILED."),
@@ -159,7 +118,7 @@ def list_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List declarations, newest first."""
-    settings = cli_settings()
+    settings = operator(command).settings()
     wanted: DeclarationStatus | None = None
     if status:
         try:
@@ -168,7 +127,7 @@ def list_command(
             raise fail(f"unknown status {status!r}") from None
 
     async def work() -> tuple[list[dict[str, Any]], int]:
-        async with cli_context(settings, saleor_api_url) as ctx:
+        async with installation_services(command, settings, saleor_api_url) as ctx:
             rows, total = await customs.list_declarations(
                 ctx.services.payments,
                 ctx.installation_id,
@@ -204,6 +163,7 @@ def list_command(
 
 @declarations_app.command("inquire")
 def inquire_command(
+    command: typer.Context,
     ids: Annotated[
         list[int] | None,
         typer.Argument(help="Declaration ids (default: every PENDING or IN_PROCESS one)."),
@@ -211,10 +171,10 @@ def inquire_command(
     saleor_api_url: SaleorApiUrl = None,
 ) -> None:
     """Ask Antom where declarations stand (10 per call) and store what changed."""
-    settings = cli_settings()
+    settings = operator(command).settings()
 
     async def work() -> customs.InquiryResult:
-        async with cli_context(settings, saleor_api_url) as ctx:
+        async with installation_services(command, settings, saleor_api_url) as ctx:
             return await customs.inquire(ctx.services.payments, ctx.installation_id, ids or None)
 
     result = asyncio.run(work())

@@ -21,12 +21,11 @@ from saleor_alipay_app.admin.auth import (
     StaffUser,
     require,
 )
-from saleor_alipay_app.composition import get_services
 from saleor_alipay_app.customs import schemas
 from saleor_alipay_app.customs import service as customs
 from saleor_alipay_app.customs.models import DeclarationStatus
 from saleor_alipay_app.errors import Invalid, Unavailable
-from saleor_alipay_app.payments.deps import PaymentDeps
+from saleor_alipay_app.payments.deps import PaymentDeps, services_of
 
 router = APIRouter(
     prefix="/api/admin", tags=["admin: after payment"], route_class=AuthenticatedRoute
@@ -117,7 +116,7 @@ async def list_declarations(
             names = ", ".join(s.value for s in DeclarationStatus)
             raise Invalid("INVALID_STATUS", f"status must be one of {names}") from None
     rows, total = await customs.list_declarations(
-        get_services(request).payments,
+        services_of(request).payments,
         user.installation_id,
         status=wanted,
         payment_request_id=payment_request_id or None,
@@ -129,13 +128,13 @@ async def list_declarations(
 
 @router.get("/declarations/{declaration_id}")
 async def get_declaration(request: Request, user: Staff, declaration_id: int) -> dict[str, Any]:
-    return await _detail(get_services(request).payments, user.installation_id, declaration_id)
+    return await _detail(services_of(request).payments, user.installation_id, declaration_id)
 
 
 @router.post("/payments/{payment_request_id}/declarations", status_code=201)
 async def declare(request: Request, user: Staff, payment_request_id: str) -> JSONResponse:
     data = await _body(request)
-    deps = get_services(request).payments
+    deps = services_of(request).payments
     split = _flag(data, "splitOrder")
     row = await customs.declare(
         deps,
@@ -158,7 +157,7 @@ async def declare(request: Request, user: Staff, payment_request_id: str) -> JSO
 
 @router.post("/declarations/{declaration_id}/inquire")
 async def inquire_declaration(request: Request, user: Staff, declaration_id: int) -> dict[str, Any]:
-    deps = get_services(request).payments
+    deps = services_of(request).payments
     await customs.get_declaration(deps, user.installation_id, declaration_id)  # 404 if not ours
     result = await customs.inquire(deps, user.installation_id, [declaration_id])
     if result.problems:
@@ -193,7 +192,7 @@ async def redeclare(request: Request, user: Staff, declaration_id: int) -> dict[
             "FIELD_NOT_CHANGEABLE",
             "buyer.certificateType cannot change in a re-declaration",
         )
-    deps = get_services(request).payments
+    deps = services_of(request).payments
     row = await customs.redeclare(
         deps,
         user.installation_id,

@@ -15,9 +15,9 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from saleor_alipay_app.composition import Services, get_services
 from saleor_alipay_app.db import transaction
 from saleor_alipay_app.errors import AppError, Forbidden, Invalid, TooLarge, Unavailable
+from saleor_alipay_app.installations.deps import AppServices, app_services
 from saleor_alipay_app.installations.repository import InstallationRepository, normalize_api_url
 from saleor_alipay_app.saleor.client import SaleorError, SaleorUnavailable
 from saleor_alipay_app.saleor.jws import public_keys
@@ -28,7 +28,7 @@ router = APIRouter(tags=["installation"])
 MAX_REGISTER_BODY = 10_000
 
 
-def _check_api_url(value: str | None, services: Services) -> str:
+def _check_api_url(value: str | None, services: AppServices) -> str:
     if not value:
         raise Invalid("MISSING_SALEOR_API_URL", "Saleor-Api-Url header is missing")
     parts = urlsplit(value)
@@ -59,7 +59,7 @@ async def _read_token(request: Request) -> str:
 
 
 async def register(request: Request) -> Response:
-    services = get_services(request)
+    services = app_services(request)
     api_url = _check_api_url(request.headers.get("saleor-api-url"), services)
     token = await _read_token(request)
 

@@ -1,43 +1,15 @@
-"""Installations: the app's auth store (Saleor's "APL"), one row per Saleor instance.
-
-The app token is encrypted at rest; the JWKS is cached here so that webhook verification does
-not fetch it on every delivery.
-"""
+"""Every query on installations (the app's auth store, Saleor's "APL")."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, String
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import Field, SQLModel, col, select
+from sqlmodel import col, select
 
 from saleor_alipay_app.crypto import KeyRing
-from saleor_alipay_app.db import JSONText, UTCDateTime, utcnow
-
-TOKEN_PURPOSE = "installation.app_token"  # noqa: S105 - a label, not a secret
-
-
-class Installation(SQLModel, table=True):
-    __tablename__ = "installation"
-
-    id: int | None = Field(default=None, primary_key=True)
-    saleor_api_url: str = Field(sa_column=Column(String(2048), unique=True, nullable=False))
-    saleor_domain: str | None = Field(default=None, max_length=255)
-    app_id: str = Field(max_length=255)
-    app_token_encrypted: str = Field(sa_column=Column(String(1024), nullable=False))
-    jwks: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONText))
-    jwks_fetched_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
-    installed_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
-    )
-    updated_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
-    )
-
-    def app_token(self, keys: KeyRing) -> str:
-        return keys.decrypt(self.app_token_encrypted, TOKEN_PURPOSE)
+from saleor_alipay_app.db import utcnow
+from saleor_alipay_app.installations.models import TOKEN_PURPOSE, Installation
 
 
 def normalize_api_url(url: str) -> str:

@@ -17,10 +17,11 @@ from typing import Any
 
 from fastapi import Request
 
-from saleor_alipay_app.composition import Services, get_services
 from saleor_alipay_app.db import transaction
 from saleor_alipay_app.errors import Forbidden, Invalid, TooLarge, Unauthorized
-from saleor_alipay_app.installations.repository import Installation, InstallationRepository
+from saleor_alipay_app.installations.deps import AppServices, app_services
+from saleor_alipay_app.installations.models import Installation
+from saleor_alipay_app.installations.repository import InstallationRepository
 from saleor_alipay_app.saleor.client import SaleorError
 from saleor_alipay_app.saleor.events import SyncEvent
 from saleor_alipay_app.saleor.jws import SignatureInvalid, verify_detached
@@ -54,7 +55,7 @@ async def _read_body(request: Request) -> bytes:
     return bytes(body)
 
 
-async def refresh_jwks(services: Services, installation: Installation) -> dict[str, Any] | None:
+async def refresh_jwks(services: AppServices, installation: Installation) -> dict[str, Any] | None:
     """Fetch the installation's JWKS again, at most once per JWKS_REFETCH_INTERVAL, and keep
     it. None when a refetch is not allowed now or Saleor cannot be reached."""
     assert installation.id is not None
@@ -71,7 +72,9 @@ async def refresh_jwks(services: Services, installation: Installation) -> dict[s
     return fresh
 
 
-async def keep_jwks(services: Services, installation: Installation, jwks: dict[str, Any]) -> None:
+async def keep_jwks(
+    services: AppServices, installation: Installation, jwks: dict[str, Any]
+) -> None:
     assert installation.id is not None
     async with transaction(services.sessions) as session:
         await InstallationRepository(session).save_jwks(installation.id, jwks)
@@ -80,7 +83,7 @@ async def keep_jwks(services: Services, installation: Installation, jwks: dict[s
 
 
 async def _verify(
-    services: Services, installation: Installation, signature: str, body: bytes
+    services: AppServices, installation: Installation, signature: str, body: bytes
 ) -> None:
     try:
         verify_detached(signature, body, installation.jwks or {})
@@ -104,7 +107,7 @@ async def _verify(
 
 
 async def authenticate_webhook(request: Request, event: SyncEvent) -> SaleorWebhook:
-    services = get_services(request)
+    services = app_services(request)
     api_url = request.headers.get("saleor-api-url")
     if not api_url:
         raise Invalid("MISSING_SALEOR_API_URL", "Saleor-Api-Url header is missing")

@@ -23,10 +23,10 @@ from saleor_alipay_app.antom.models import (
 )
 from saleor_alipay_app.antom.signing import SignatureError, verify_notification
 from saleor_alipay_app.channels.repository import ChannelConfigRepository
-from saleor_alipay_app.composition import get_services
+from saleor_alipay_app.http import deadline_in
 from saleor_alipay_app.payments import notifications
+from saleor_alipay_app.payments.deps import services_of
 from saleor_alipay_app.payments.models import NotificationKind
-from saleor_alipay_app.payments.service import deadline_in
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["antom-notifications"])
@@ -49,7 +49,7 @@ def _refuse(status_code: int, message: str) -> JSONResponse:
 
 @router.post("/api/antom/{public_id}/notify/{kind}")
 async def notify(public_id: str, kind: str, request: Request) -> Response:
-    services = get_services(request)
+    services = services_of(request)
     if kind not in _KINDS:
         return _refuse(404, "unknown notification kind")
     async with services.sessions() as session:

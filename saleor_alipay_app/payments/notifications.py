@@ -32,6 +32,7 @@ from saleor_alipay_app.payments.models import (
     PaymentStatus,
     RefundStatus,
 )
+from saleor_alipay_app.payments.qr_payments import complete_binding
 from saleor_alipay_app.payments.refunds import refund_report_key, settle_refund
 from saleor_alipay_app.payments.repository import PaymentsRepository
 from saleor_alipay_app.payments.service import amount_of, final_report_key, settle
@@ -141,9 +142,11 @@ async def _act(
 ) -> NotificationResult:
     match notification:
         case NotifyAuthorization():
-            await handle_authorization(
-                deps, config, notification, base_url=base_url, deadline=deadline
-            )
+            binding = await handle_authorization(deps, config, notification, deadline=deadline)
+            if binding is not None:
+                await complete_binding(
+                    deps, binding.auth_state, base_url=base_url, deadline=deadline
+                )
             if notification.authorization_notify_type is AuthorizationNotifyType.AUTHCODE_CREATED:
                 return await _binding_reported(deps, notification.auth_state or "")
             return NotificationResult(True)

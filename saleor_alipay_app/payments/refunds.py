@@ -20,9 +20,7 @@ from saleor_alipay_app.payments.deps import PaymentDeps
 from saleor_alipay_app.payments.models import Payment, Refund, RefundStatus
 from saleor_alipay_app.payments.reporting import enqueue_report, report_key
 from saleor_alipay_app.payments.repository import PaymentsRepository
-from saleor_alipay_app.payments.service import (
-    REFUNDABLE_ACTIONS,
-)
+from saleor_alipay_app.payments.service import REFUNDABLE_ACTIONS
 from saleor_alipay_app.saleor.responses import ActionResponse, ActionResult
 
 REFUND_INQUIRY_BACKOFF = timedelta(seconds=5)

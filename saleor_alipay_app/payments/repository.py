@@ -3,9 +3,9 @@ searches included). Use-cases call these and never write SQL themselves."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, update
@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from saleor_alipay_app.agreements.models import Agreement, AgreementStatus
 from saleor_alipay_app.db import escape_like, like_pattern, page_window, paged, utcnow
 from saleor_alipay_app.history.models import HistorySubject
 from saleor_alipay_app.history.repository import HistoryRepository
@@ -183,6 +184,19 @@ class PaymentsRepository:
         )
 
     # -- refunds ------------------------------------------------------------------------------
+
+    async def postpone_inquiry(
+        self,
+        model: type[Payment] | type[Refund],
+        row_id: int,
+        backoff: Callable[[int], timedelta],
+    ) -> None:
+        """Count one more inquiry of a payment or refund still PROCESSING and set the next."""
+        row = await (self.payment(row_id) if model is Payment else self.refund(row_id))
+        if row is not None and row.status.value == "PROCESSING":
+            row.inquiry_count += 1
+            row.next_inquiry_at = utcnow() + backoff(row.inquiry_count)
+            self.session.add(row)
 
     async def refund_by_request_key(self, key: str) -> Refund | None:
         result = await self.session.execute(
@@ -393,5 +407,30 @@ class PaymentsRepository:
                 col(SaleorReport.saleor_transaction_id) == transaction_id,
             )
             .order_by(col(SaleorReport.created_at), col(SaleorReport.id))
+        )
+        return list(result.scalars())
+
+    async def finished_guest_agreements(
+        self, stale_before: datetime, limit: int
+    ) -> list[Agreement]:
+        """Active guest agreements with no payment in flight whose payment is final (or that no
+        payment ever used and that are older than ``stale_before``)."""
+        in_flight = select(col(Payment.agreement_id)).where(
+            col(Payment.agreement_id).is_not(None),
+            col(Payment.status).in_(PaymentStatus.open_statuses()),
+        )
+        finished = select(col(Payment.agreement_id)).where(
+            col(Payment.agreement_id).is_not(None),
+            col(Payment.status).in_(PaymentStatus.final_statuses()),
+        )
+        result = await self.session.execute(
+            select(Agreement)
+            .where(
+                col(Agreement.guest).is_(True),
+                col(Agreement.status) == AgreementStatus.ACTIVE,
+                col(Agreement.id).not_in(in_flight),
+                or_(col(Agreement.id).in_(finished), col(Agreement.created_at) < stale_before),
+            )
+            .limit(limit)
         )
         return list(result.scalars())

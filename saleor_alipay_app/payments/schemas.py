@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import contextlib
 import json
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from saleor_alipay_app.agreements.service import wallet_name
 from saleor_alipay_app.antom.money import AmountError, minor_digits
 from saleor_alipay_app.crypto import CryptoError, KeyRing
-from saleor_alipay_app.history.models import History
+from saleor_alipay_app.db import iso_time
 from saleor_alipay_app.payments.models import (
     Notification,
     NotificationKind,
@@ -21,10 +20,6 @@ from saleor_alipay_app.payments.models import (
     SaleorReport,
 )
 from saleor_alipay_app.payments.notifications import NOTIFICATION_BODY_PURPOSE
-
-
-def iso_time(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
 
 
 def money_text(value: Decimal | None, currency: str | None = None) -> str | None:
@@ -81,16 +76,6 @@ def refund_view(refund: Refund, payment: Payment) -> dict[str, Any]:
         "resultMessage": refund.result_message,
         "createdAt": iso_time(refund.created_at),
         "updatedAt": iso_time(refund.updated_at),
-    }
-
-
-def history_view(entry: History) -> dict[str, Any]:
-    return {
-        "subject": entry.subject.value,
-        "reference": entry.reference,
-        "status": entry.status,
-        "detail": entry.detail,
-        "createdAt": iso_time(entry.created_at),
     }
 
 

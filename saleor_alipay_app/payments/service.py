@@ -17,7 +17,6 @@ import base64
 import binascii
 import hashlib
 import logging
-import time
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -41,6 +40,7 @@ from saleor_alipay_app.channels.service import notification_path
 from saleor_alipay_app.db import transaction, utcnow
 from saleor_alipay_app.history.models import HistorySubject
 from saleor_alipay_app.history.repository import HistoryRepository
+from saleor_alipay_app.http import remaining
 from saleor_alipay_app.payments.deps import PaymentDeps
 from saleor_alipay_app.payments.models import Payment, PaymentStatus
 from saleor_alipay_app.payments.reporting import enqueue_report
@@ -81,14 +81,6 @@ def amount_of(payment: Payment) -> Amount:
 def major_amount(payment: Payment) -> Decimal:
     """The payment's amount with exactly its currency's digits (what Saleor is told)."""
     return amount_of(payment).to_decimal()
-
-
-def deadline_in(seconds: float) -> float:
-    return time.monotonic() + seconds
-
-
-def remaining(deadline: float) -> float:
-    return deadline - time.monotonic()
 
 
 # -- creating and paying --------------------------------------------------------------------
@@ -243,7 +235,7 @@ async def send_pay(
             if code == "INVALID_ACCESS_TOKEN":
                 async with transaction(deps.sessions) as session:
                     await end_agreement(
-                        PaymentsRepository(session),
+                        session,
                         agreement.id,
                         AgreementStatus.INVALID,
                         "Antom answered INVALID_ACCESS_TOKEN",

@@ -11,6 +11,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from saleor_alipay_app.agreements.repository import AgreementRepository
+from saleor_alipay_app.agreements.schemas import agreement_view
+from saleor_alipay_app.agreements.staff import find_agreement
+from saleor_alipay_app.channels.deps import ANTOM_BUDGET
 from saleor_alipay_app.crypto import KeyRing
 from saleor_alipay_app.db import Sessions
 from saleor_alipay_app.errors import (
@@ -19,18 +22,19 @@ from saleor_alipay_app.errors import (
 )
 from saleor_alipay_app.history.models import HistorySubject
 from saleor_alipay_app.history.repository import HistoryRepository
-from saleor_alipay_app.payments.deps import ANTOM_BUDGET, PaymentDeps
+from saleor_alipay_app.history.schemas import history_view
+from saleor_alipay_app.http import deadline_in
+from saleor_alipay_app.payments.deps import PaymentDeps
 from saleor_alipay_app.payments.models import Payment, PaymentStatus, RefundStatus
 from saleor_alipay_app.payments.refunds import inquire_refund
 from saleor_alipay_app.payments.repository import PaymentSearch, PaymentsRepository, RefundSearch
 from saleor_alipay_app.payments.schemas import (
-    history_view,
     notification_view,
     payment_view,
     refund_view,
     report_view,
 )
-from saleor_alipay_app.payments.service import deadline_in, inquire_once
+from saleor_alipay_app.payments.service import inquire_once
 
 log = logging.getLogger(__name__)
 
@@ -179,3 +183,22 @@ async def list_refunds(
     async with sessions() as session:
         rows, total = await PaymentsRepository(session).search_refunds(installation_id, search)
     return {"items": [refund_view(r, p) for r, p in rows], "total": total}
+
+
+async def agreement_detail(
+    sessions: Sessions, installation_id: int, public_id: str
+) -> dict[str, Any]:
+    """An agreement with its history and the payments made with it."""
+    async with sessions() as session:
+        repo = PaymentsRepository(session)
+        agreement = await find_agreement(session, installation_id, public_id)
+        assert agreement.id is not None
+        history = await HistoryRepository(repo.session).of_subjects(
+            installation_id, [(HistorySubject.AGREEMENT, agreement.id)]
+        )
+        payments = await repo.payments_with_agreement(installation_id, agreement.id)
+    return {
+        **agreement_view(agreement),
+        "history": [history_view(h) for h in history],
+        "payments": [payment_view(p, agreement_id=agreement.public_id) for p in payments],
+    }

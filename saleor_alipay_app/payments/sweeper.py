@@ -30,16 +30,12 @@ from saleor_alipay_app.antom.models import ApplyTokenRequest
 from saleor_alipay_app.antom.results import Outcome
 from saleor_alipay_app.channels.repository import ChannelConfigRepository
 from saleor_alipay_app.db import transaction, utcnow
+from saleor_alipay_app.http import deadline_in
 from saleor_alipay_app.payments.deps import PaymentDeps
-from saleor_alipay_app.payments.models import PaymentStatus, RefundStatus
+from saleor_alipay_app.payments.models import Payment, PaymentStatus, Refund, RefundStatus
 from saleor_alipay_app.payments.refunds import inquire_refund
 from saleor_alipay_app.payments.repository import PaymentsRepository
-from saleor_alipay_app.payments.service import (
-    INQUIRY_BACKOFF,
-    cancel_at_antom,
-    deadline_in,
-    inquire_once,
-)
+from saleor_alipay_app.payments.service import INQUIRY_BACKOFF, cancel_at_antom, inquire_once
 
 log = logging.getLogger(__name__)
 
@@ -107,11 +103,7 @@ class Sweeper:
                 if payment.status is not PaymentStatus.PROCESSING:
                     continue
             async with transaction(self.deps.sessions) as session:
-                row = await PaymentsRepository(session).payment(payment_id)
-                if row is not None and row.status is PaymentStatus.PROCESSING:
-                    row.inquiry_count += 1
-                    row.next_inquiry_at = utcnow() + _backoff(row.inquiry_count)
-                    session.add(row)
+                await PaymentsRepository(session).postpone_inquiry(Payment, payment_id, _backoff)
 
     async def refunds(self) -> None:
         now = utcnow()
@@ -122,11 +114,7 @@ class Sweeper:
             if refund.status is not RefundStatus.PROCESSING:
                 continue
             async with transaction(self.deps.sessions) as session:
-                row = await PaymentsRepository(session).refund(refund_id)
-                if row is not None and row.status is RefundStatus.PROCESSING:
-                    row.inquiry_count += 1
-                    row.next_inquiry_at = utcnow() + _backoff(row.inquiry_count)
-                    session.add(row)
+                await PaymentsRepository(session).postpone_inquiry(Refund, refund_id, _backoff)
 
     async def reports(self) -> None:
         now = utcnow()
@@ -139,7 +127,7 @@ class Sweeper:
         """A guest's agreement serves one checkout: revoke it once no payment is in flight on it
         and its payment is final (or none ever used it and its QR code has long expired)."""
         async with self.deps.sessions() as session:
-            agreements = await AgreementRepository(session).finished_guest_agreements(
+            agreements = await PaymentsRepository(session).finished_guest_agreements(
                 utcnow() - BINDING_LIFETIME, BATCH
             )
         for agreement in agreements:
@@ -166,7 +154,7 @@ class Sweeper:
         ):
             async with transaction(self.deps.sessions) as session:
                 await end_agreement(
-                    PaymentsRepository(session),
+                    session,
                     agreement.id,
                     AgreementStatus.EXPIRED,
                     "refresh token expired",
@@ -189,7 +177,7 @@ class Sweeper:
         if response.outcome is Outcome.FAILURE:
             async with transaction(self.deps.sessions) as session:
                 await end_agreement(
-                    PaymentsRepository(session),
+                    session,
                     agreement.id,
                     AgreementStatus.EXPIRED,
                     f"token refresh refused: {response.result_code}",

@@ -18,8 +18,13 @@ from typing import Annotated, Any
 
 import typer
 
-from saleor_alipay_app.composition import SaleorApiUrl, cli_settings
-from saleor_alipay_app.customs.cli import cli_context, fail, table
+from saleor_alipay_app.installations.cli import (
+    SaleorApiUrl,
+    fail,
+    installation_services,
+    operator,
+    table,
+)
 from saleor_alipay_app.reconciliation import schemas
 from saleor_alipay_app.reconciliation import service as reconciliation
 from saleor_alipay_app.reconciliation.importing import report_files
@@ -131,6 +136,7 @@ def _print_problems(detail: dict[str, Any] | None, show: int) -> None:
 
 
 def reconcile(
+    command: typer.Context,
     day: Annotated[str, typer.Option("--date", help="Antom's day (UTC+8), YYYY-MM-DD.")],
     folder: Annotated[
         Path | None,
@@ -147,7 +153,7 @@ def reconcile(
     Exit status 0 when everything matches, 1 when anything does not (or a file is refused),
     2 for a usage or configuration error.
     """
-    settings = cli_settings()
+    settings = operator(command).settings()
     try:
         wanted = date.fromisoformat(day)
     except ValueError:
@@ -162,7 +168,7 @@ def reconcile(
         source: Path,
     ) -> tuple[reconciliation.RunResult, list[str], dict[str, Any] | None]:
         notes: list[str] = []
-        async with cli_context(settings, saleor_api_url) as ctx:
+        async with installation_services(command, settings, saleor_api_url) as ctx:
             sessions = ctx.services.sessions
             if sftp:
                 from saleor_alipay_app.reconciliation.sftp import (

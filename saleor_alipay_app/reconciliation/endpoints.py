@@ -13,9 +13,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from saleor_alipay_app.admin.auth import AuthenticatedRoute
-from saleor_alipay_app.composition import get_services
 from saleor_alipay_app.customs.endpoints import Limit, Offset, Staff
 from saleor_alipay_app.errors import Invalid, NotFound
+from saleor_alipay_app.payments.deps import services_of
 from saleor_alipay_app.reconciliation import schemas
 from saleor_alipay_app.reconciliation import service as reconciliation
 from saleor_alipay_app.reconciliation.models import MatchKind
@@ -29,7 +29,7 @@ router = APIRouter(
 async def reconciliation_days(
     request: Request, user: Staff, limit: Limit = 60, offset: Offset = 0
 ) -> dict[str, Any]:
-    services = get_services(request)
+    services = services_of(request)
     days = await reconciliation.list_days(
         services.sessions, user.installation_id, limit=limit, offset=offset
     )
@@ -54,7 +54,7 @@ async def reconciliation_day(
     except ValueError:
         names = ", ".join(k.value for k in MatchKind)
         raise Invalid("INVALID_KIND", f"kind must be MISMATCHED or one of {names}") from None
-    services = get_services(request)
+    services = services_of(request)
     detail = await reconciliation.day_detail(
         services.sessions, user.installation_id, wanted_day, kinds=kinds, limit=limit,
         offset=offset,

@@ -113,10 +113,16 @@ async def payment_row(stack: Stack, psp: str) -> Payment:
 
 
 async def shift_payment(stack: Stack, psp: str, **values: Any) -> None:
-    """Move a payment's due times in the app's database (time passing, faster)."""
+    """Move the due times of a payment still in flight in the app's database (time passing,
+    faster). A payment that reached its final state is left alone, as time would leave it."""
     async with app_database(stack) as sessions, transaction(sessions) as session:
         await session.execute(
-            update(Payment).where(col(Payment.payment_request_id) == psp).values(**values)
+            update(Payment)
+            .where(
+                col(Payment.payment_request_id) == psp,
+                col(Payment.status).in_(PaymentStatus.open_statuses()),
+            )
+            .values(**values)
         )
 
 

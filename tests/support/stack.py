@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from saleor_alipay_app.antom.keys import generate_private_key, private_key_pem, public_key_pem
 from saleor_alipay_app.channels.cli import configure_channels
+from saleor_alipay_app.composition import open_services
 from saleor_alipay_app.config import Settings
 from saleor_alipay_app.db import create_engine, session_factory
 from saleor_alipay_app.saleor.events import SyncEvent
@@ -145,9 +146,10 @@ class Stack:
             "sandbox": True,
             "wallets": wallets.split(","),
         }
-        self.configured += await configure_channels(
-            self.settings, [entry], lambda path, _what: Path(path).read_text()
-        )
+        async with open_services(self.settings) as services:
+            self.configured += await configure_channels(
+                services, [entry], lambda path, _what: Path(path).read_text()
+            )
 
     # -- a whole first purchase -----------------------------------------------------------------
 

@@ -8,14 +8,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from saleor_alipay_app.agreements.binding import (
-    BindingRequest,
     binding_data,
-    complete_binding,
     refresh_binding,
 )
 from saleor_alipay_app.agreements.models import (
     Agreement,
-    BindingPurpose,
     BindingSession,
     BindingStatus,
 )
@@ -31,12 +28,13 @@ from saleor_alipay_app.channels.models import ChannelConfig
 from saleor_alipay_app.channels.repository import ChannelConfigRepository
 from saleor_alipay_app.db import utcnow
 from saleor_alipay_app.errors import NotConfigured, PaymentError
+from saleor_alipay_app.http import deadline_in
 from saleor_alipay_app.payments.deps import PaymentDeps
 from saleor_alipay_app.payments.models import Payment, PaymentStatus
+from saleor_alipay_app.payments.qr_payments import complete_binding, follow_renewed_binding
 from saleor_alipay_app.payments.repository import PaymentsRepository
 from saleor_alipay_app.payments.service import (
     REFUNDABLE_ACTIONS,
-    deadline_in,
     failure_message,
     inquire_until,
     major_amount,
@@ -46,6 +44,8 @@ from saleor_alipay_app.saleor.responses import (
     SessionResponse,
     SessionResult,
     StoredPaymentMethod,
+    TokenizationResponse,
+    TokenizationResult,
 )
 
 # Saleor waits 18 s for a sync webhook; we answer well inside that.
@@ -265,21 +265,10 @@ async def where_it_stands(
         ):
             config = await load_config(deps, ctx, payment.channel_slug)
             try:
-                await refresh_binding(
-                    deps,
-                    binding,
-                    BindingRequest(
-                        installation_id=ctx.installation_id,
-                        config=config,
-                        purpose=BindingPurpose.TRANSACTION,
-                        wallet=binding.wallet,
-                        user_id=binding.saleor_user_id,
-                        email=binding.customer_email,
-                        transaction_id=payload.transaction.id,
-                        base_url=ctx.base_url,
-                    ),
-                    deadline=deadline,
+                fresh = await refresh_binding(
+                    deps, binding, config, base_url=ctx.base_url, deadline=deadline
                 )
+                await follow_renewed_binding(deps, binding, fresh)
             except PaymentError as exc:
                 return SessionResponse(
                     SessionResult.CHARGE_ACTION_REQUIRED,
@@ -294,3 +283,16 @@ async def where_it_stands(
     if payment.status is PaymentStatus.PROCESSING:
         payment = await inquire_until(deps, payment_id, deadline)
     return await response_for(deps, ctx, payment, polling=True)
+
+
+def tokenization_qr(binding: BindingSession) -> dict[str, Any]:
+    """The tokenization answer that shows a binding's QR code."""
+    return TokenizationResponse(
+        TokenizationResult.ADDITIONAL_ACTION_REQUIRED,
+        id=binding.auth_state,
+        data=binding_data(binding),
+    ).body()
+
+
+def tokenization_failed(message: str) -> dict[str, Any]:
+    return TokenizationResponse(TokenizationResult.FAILED_TO_TOKENIZE, error=message).body()

@@ -6,7 +6,6 @@ from typing import Any
 
 from saleor_alipay_app.agreements.binding import (
     BindingRequest,
-    binding_data,
     start_binding,
 )
 from saleor_alipay_app.agreements.models import BindingPurpose
@@ -14,14 +13,14 @@ from saleor_alipay_app.agreements.service import (
     wallet_name,
 )
 from saleor_alipay_app.errors import NotConfigured, PaymentError
+from saleor_alipay_app.http import deadline_in
 from saleor_alipay_app.payments.deps import PaymentDeps
-from saleor_alipay_app.payments.service import (
-    deadline_in,
-)
 from saleor_alipay_app.payments.webhooks.common import (
     WEBHOOK_BUDGET,
     Context,
     load_config,
+    tokenization_failed,
+    tokenization_qr,
     usable_wallets,
 )
 from saleor_alipay_app.saleor.payloads import UserChannelEvent
@@ -38,9 +37,7 @@ async def initialize_tokenization(
     try:
         config = await load_config(deps, ctx, payload.channel.slug)
     except NotConfigured as exc:
-        return TokenizationResponse(
-            TokenizationResult.FAILED_TO_TOKENIZE, error=exc.shopper_message
-        ).body()
+        return tokenization_failed(exc.shopper_message)
     data = payload.data if isinstance(payload.data, dict) else {}
     currency = payload.channel.currency_code or ""
     wallets = usable_wallets(config, None, currency)
@@ -71,14 +68,8 @@ async def initialize_tokenization(
             deadline=deadline,
         )
     except PaymentError as exc:
-        return TokenizationResponse(
-            TokenizationResult.FAILED_TO_TOKENIZE, error=exc.shopper_message
-        ).body()
-    return TokenizationResponse(
-        TokenizationResult.ADDITIONAL_ACTION_REQUIRED,
-        id=binding.auth_state,
-        data=binding_data(binding),
-    ).body()
+        return tokenization_failed(exc.shopper_message)
+    return tokenization_qr(binding)
 
 
 Payload = UserChannelEvent

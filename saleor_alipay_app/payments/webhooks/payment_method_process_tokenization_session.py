@@ -5,24 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 from saleor_alipay_app.agreements.binding import (
-    BindingRequest,
-    binding_data,
     refresh_binding,
 )
 from saleor_alipay_app.agreements.models import BindingPurpose, BindingStatus
 from saleor_alipay_app.agreements.repository import AgreementRepository
 from saleor_alipay_app.db import utcnow
 from saleor_alipay_app.errors import PaymentError
+from saleor_alipay_app.http import deadline_in
 from saleor_alipay_app.payments.deps import PaymentDeps
-from saleor_alipay_app.payments.service import (
-    deadline_in,
-)
 from saleor_alipay_app.payments.webhooks.common import (
     WEBHOOK_BUDGET,
     Context,
     load_config,
     stored_method,
     strip_method_id,
+    tokenization_failed,
+    tokenization_qr,
     wait_binding,
 )
 from saleor_alipay_app.saleor.payloads import UserChannelEvent
@@ -46,9 +44,7 @@ async def process_tokenization(
         or binding.channel_slug != payload.channel.slug
         or binding.purpose is not BindingPurpose.TOKENIZATION
     ):
-        return TokenizationResponse(
-            TokenizationResult.FAILED_TO_TOKENIZE, error="This wallet link was not found."
-        ).body()
+        return tokenization_failed("This wallet link was not found.")
     if binding.status is BindingStatus.AUTHORIZED:
         binding = await wait_binding(deps, binding.auth_state, deadline)
     match binding.status:
@@ -60,19 +56,14 @@ async def process_tokenization(
                     else None
                 )
             if agreement is None:
-                return TokenizationResponse(
-                    TokenizationResult.FAILED_TO_TOKENIZE, error="The wallet link failed."
-                ).body()
+                return tokenization_failed("The wallet link failed.")
             return TokenizationResponse(
                 TokenizationResult.SUCCESSFULLY_TOKENIZED,
                 id=agreement.public_id,
                 data=stored_method(agreement).body(),
             ).body()
         case BindingStatus.FAILED:
-            return TokenizationResponse(
-                TokenizationResult.FAILED_TO_TOKENIZE,
-                error="The wallet did not authorise the store. Please try again.",
-            ).body()
+            return tokenization_failed("The wallet did not authorise the store. Please try again.")
         case BindingStatus.AUTHORIZED:
             return TokenizationResponse(
                 TokenizationResult.PENDING, id=binding.auth_state, data={"status": "AUTHORIZED"}
@@ -82,29 +73,11 @@ async def process_tokenization(
                 config = await load_config(deps, ctx, binding.channel_slug)
                 try:
                     binding = await refresh_binding(
-                        deps,
-                        binding,
-                        BindingRequest(
-                            installation_id=ctx.installation_id,
-                            config=config,
-                            purpose=BindingPurpose.TOKENIZATION,
-                            wallet=binding.wallet,
-                            user_id=binding.saleor_user_id,
-                            email=binding.customer_email,
-                            transaction_id=None,
-                            base_url=ctx.base_url,
-                        ),
-                        deadline=deadline,
+                        deps, binding, config, base_url=ctx.base_url, deadline=deadline
                     )
                 except PaymentError as exc:
-                    return TokenizationResponse(
-                        TokenizationResult.FAILED_TO_TOKENIZE, error=exc.shopper_message
-                    ).body()
-            return TokenizationResponse(
-                TokenizationResult.ADDITIONAL_ACTION_REQUIRED,
-                id=binding.auth_state,
-                data=binding_data(binding),
-            ).body()
+                    return tokenization_failed(exc.shopper_message)
+            return tokenization_qr(binding)
 
 
 Payload = UserChannelEvent

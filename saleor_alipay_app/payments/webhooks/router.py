@@ -17,10 +17,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ValidationError
 
-from saleor_alipay_app.composition import Services, get_services
 from saleor_alipay_app.errors import AppError
 from saleor_alipay_app.installations.webhooks import SaleorWebhook, authenticate_webhook
-from saleor_alipay_app.payments.deps import PaymentDeps
+from saleor_alipay_app.payments.deps import PaymentDeps, Services, services_of
 from saleor_alipay_app.payments.webhooks import (
     list_stored_payment_methods,
     payment_gateway_initialize_session,
@@ -128,7 +127,7 @@ def _endpoint(event: SyncEvent, webhook: Webhook) -> Callable[[Request], Awaitab
             payload = webhook.payload.model_validate(delivery.payload)
         except ValidationError as exc:
             return _invalid_payload(event, exc)
-        services = get_services(request)
+        services = services_of(request)
         ctx = _context(delivery, services, request)
         return JSONResponse(await webhook.answer(services.payments, ctx, payload))
 

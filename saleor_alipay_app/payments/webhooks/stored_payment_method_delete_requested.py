@@ -7,10 +7,8 @@ from typing import Any
 from saleor_alipay_app.agreements.models import AgreementStatus
 from saleor_alipay_app.agreements.repository import AgreementRepository
 from saleor_alipay_app.agreements.service import revoke_at_antom
+from saleor_alipay_app.http import deadline_in
 from saleor_alipay_app.payments.deps import PaymentDeps
-from saleor_alipay_app.payments.service import (
-    deadline_in,
-)
 from saleor_alipay_app.payments.webhooks.common import WEBHOOK_BUDGET, Context, strip_method_id
 from saleor_alipay_app.saleor.payloads import UserChannelEvent
 from saleor_alipay_app.saleor.responses import (

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from saleor_alipay_app.antom.results import merchant_message
+from saleor_alipay_app.http import deadline_in
 from saleor_alipay_app.payments.deps import PaymentDeps
 from saleor_alipay_app.payments.models import PaymentStatus
 from saleor_alipay_app.payments.service import (
     ACTION_BUDGET,
     REFUNDABLE_ACTIONS,
     cancel_at_antom,
-    deadline_in,
     settle,
     transaction_payments,
 )

@@ -11,6 +11,7 @@ from saleor_alipay_app.antom.money import Amount, AmountError
 from saleor_alipay_app.antom.results import shopper_message
 from saleor_alipay_app.channels.repository import ChannelConfigRepository
 from saleor_alipay_app.db import transaction
+from saleor_alipay_app.http import deadline_in
 from saleor_alipay_app.payments.deps import PaymentDeps
 from saleor_alipay_app.payments.models import PaymentStatus
 from saleor_alipay_app.payments.repository import PaymentsRepository
@@ -19,7 +20,6 @@ from saleor_alipay_app.payments.service import (
     REFUNDABLE_ACTIONS,
     amount_of,
     create_payment,
-    deadline_in,
     major_amount,
     send_pay,
     transaction_payments,

@@ -22,16 +22,11 @@ from saleor_alipay_app.antom.wallets import Wallet, WalletLimitError, check_paym
 from saleor_alipay_app.channels.models import ChannelConfig
 from saleor_alipay_app.db import transaction
 from saleor_alipay_app.errors import NotConfigured, PaymentError
+from saleor_alipay_app.http import deadline_in
 from saleor_alipay_app.payments.deps import PaymentDeps
-from saleor_alipay_app.payments.models import PaymentStatus
+from saleor_alipay_app.payments.models import Payment, PaymentStatus
 from saleor_alipay_app.payments.repository import PaymentsRepository
-from saleor_alipay_app.payments.service import (
-    create_payment,
-    deadline_in,
-    send_pay,
-    settle,
-    wait_for_outcome,
-)
+from saleor_alipay_app.payments.service import create_payment, send_pay, settle, wait_for_outcome
 from saleor_alipay_app.payments.webhooks.common import (
     WEBHOOK_BUDGET,
     Context,
@@ -153,19 +148,9 @@ async def _pay_with_agreement(
         check_payment(Wallet(agreement.wallet), amount)
     except WalletLimitError as exc:
         return failure(exc.shopper_message, exc.code)
-    async with transaction(deps.sessions) as session:
-        payment, created = await create_payment(
-            PaymentsRepository(session),
-            installation_id=ctx.installation_id,
-            config=config,
-            transaction_id=payload.transaction.id,
-            idempotency_key=payload.idempotency_key,
-            user_id=source.user.id if source.user else None,
-            wallet=agreement.wallet,
-            amount=amount,
-            status=PaymentStatus.PROCESSING,
-            agreement_id=agreement.id,
-        )
+    payment, created = await _create_payment(
+        deps, ctx, payload, config, agreement.wallet, amount, agreement_id=agreement.id
+    )
     payment_id = payment.id
     assert payment_id is not None
     if created:
@@ -221,18 +206,7 @@ async def _pay_by_binding(
         wallet = _choose_wallet(config, amount, data.get("wallet"))
     except PaymentError as exc:
         return failure(exc.shopper_message, exc.code)
-    async with transaction(deps.sessions) as session:
-        payment, created = await create_payment(
-            PaymentsRepository(session),
-            installation_id=ctx.installation_id,
-            config=config,
-            transaction_id=payload.transaction.id,
-            idempotency_key=payload.idempotency_key,
-            user_id=source.user.id if source.user else None,
-            wallet=wallet,
-            amount=amount,
-            status=PaymentStatus.AWAITING_BINDING,
-        )
+    payment, created = await _create_payment(deps, ctx, payload, config, wallet, amount)
     assert payment.id is not None
     if not created:
         return await _await_binding(deps, ctx, payment.id, deadline)
@@ -283,3 +257,31 @@ async def answer(deps: PaymentDeps, ctx: Context, payload: TransactionSession) -
     """The JSON body Saleor receives."""
     response = await initialize_session(deps, ctx, payload)
     return response.body(saleor_version=ctx.saleor_version)
+
+
+async def _create_payment(
+    deps: PaymentDeps,
+    ctx: Context,
+    payload: TransactionSession,
+    config: ChannelConfig,
+    wallet: str,
+    amount: Amount,
+    *,
+    agreement_id: int | None = None,
+) -> tuple[Payment, bool]:
+    """The transaction's payment row, committed before Antom is called: PROCESSING to charge a
+    saved wallet now, AWAITING_BINDING for a QR code. (row, True) for the delivery that made it."""
+    source = payload.source_object
+    async with transaction(deps.sessions) as session:
+        return await create_payment(
+            PaymentsRepository(session),
+            installation_id=ctx.installation_id,
+            config=config,
+            transaction_id=payload.transaction.id,
+            idempotency_key=payload.idempotency_key,
+            user_id=source.user.id if source.user else None,
+            wallet=wallet,
+            amount=amount,
+            status=PaymentStatus.PROCESSING if agreement_id else PaymentStatus.AWAITING_BINDING,
+            agreement_id=agreement_id,
+        )

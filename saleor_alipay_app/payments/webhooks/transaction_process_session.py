@@ -5,11 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from saleor_alipay_app.http import deadline_in
 from saleor_alipay_app.payments.deps import PaymentDeps
 from saleor_alipay_app.payments.repository import PaymentsRepository
-from saleor_alipay_app.payments.service import (
-    deadline_in,
-)
 from saleor_alipay_app.payments.webhooks.common import (
     WEBHOOK_BUDGET,
     Context,

@@ -11,16 +11,12 @@ from saleor_alipay_app.antom.wallets import Wallet, WalletLimitError, check_refu
 from saleor_alipay_app.db import transaction, utcnow
 from saleor_alipay_app.history.models import HistorySubject
 from saleor_alipay_app.history.repository import HistoryRepository
+from saleor_alipay_app.http import deadline_in
 from saleor_alipay_app.payments.deps import PaymentDeps
 from saleor_alipay_app.payments.models import Refund, RefundStatus
 from saleor_alipay_app.payments.refunds import REFUND_INQUIRY_BACKOFF, refund_response, send_refund
 from saleor_alipay_app.payments.repository import PaymentsRepository
-from saleor_alipay_app.payments.service import (
-    ACTION_BUDGET,
-    deadline_in,
-    paid_payment,
-    transaction_payments,
-)
+from saleor_alipay_app.payments.service import ACTION_BUDGET, paid_payment, transaction_payments
 from saleor_alipay_app.payments.webhooks.common import Context
 from saleor_alipay_app.saleor.payloads import TransactionActionRequest
 from saleor_alipay_app.saleor.responses import ActionResponse, ActionResult

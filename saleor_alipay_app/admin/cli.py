@@ -1,5 +1,6 @@
-"""Operators' commands on payments: `payments list|show|inquire`. The work is `staff.py`, the same
-code the dashboard uses through the admin API; this module only prints."""
+"""Operators' commands: `agreements list|revoke` and `payments list|show|inquire`. The work is
+the domains' `staff.py`, the same code the dashboard uses through the admin API; this module only
+prints."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from typing import Annotated, Any
 
 import typer
 
-from saleor_alipay_app.composition import (
+from saleor_alipay_app.agreements import staff as agreement_staff
+from saleor_alipay_app.agreements.repository import AgreementSearch
+from saleor_alipay_app.installations.cli import (
     AsJson,
     Limit,
     SaleorApiUrl,
@@ -17,10 +20,88 @@ from saleor_alipay_app.composition import (
     run_for_installation,
     time_text,
 )
-from saleor_alipay_app.installations.repository import Installation
-from saleor_alipay_app.payments import staff
-from saleor_alipay_app.payments.deps import PaymentDeps
+from saleor_alipay_app.installations.models import Installation
+from saleor_alipay_app.payments import staff as payment_staff
+from saleor_alipay_app.payments.deps import Services
 from saleor_alipay_app.payments.repository import PaymentSearch
+
+# -- agreements ---------------------------------------------------------------------------------
+
+agreements_app = typer.Typer(
+    help="Agreements (wallets shoppers bound): list and revoke.", no_args_is_help=True
+)
+
+
+def _agreement_line(a: dict[str, Any]) -> str:
+    who = a["customerEmail"] or ("guest" if a["guest"] else "-")
+    login = f" {a['userLoginId']}" if a["userLoginId"] else ""
+    return (
+        f"{a['id']}  {a['status']:<8} {a['walletName']}{login}  {who}"
+        f" ({a['customerId'] or '-'})  {a['channel']}  created {time_text(a['createdAt'])}"
+    )
+
+
+@agreements_app.command("list")
+def agreements_list(
+    ctx: typer.Context,
+    saleor_api_url: SaleorApiUrl = None,
+    email: Annotated[str | None, typer.Option(help="The customer's email.")] = None,
+    customer: Annotated[str | None, typer.Option(help="The Saleor customer id.")] = None,
+    status: Annotated[str | None, typer.Option(help="ACTIVE, REVOKED, INVALID or EXPIRED.")] = None,
+    wallet: Annotated[str | None, typer.Option(help="e.g. ALIPAY_HK.")] = None,
+    limit: Limit = 50,
+    as_json: AsJson = False,
+) -> None:
+    """List agreements, newest first."""
+
+    async def work(services: Services, installation: Installation) -> dict[str, Any]:
+        search = AgreementSearch(
+            email=email,
+            customer_id=customer,
+            wallet=wallet,
+            status=agreement_staff.parse_agreement_status(status),
+            limit=limit,
+        )
+        return await agreement_staff.list_agreements(
+            services.sessions, installation_id(installation), search
+        )
+
+    result = run_for_installation(ctx, saleor_api_url, work)
+    if as_json:
+        print_json(result)
+        return
+    for item in result["items"]:
+        typer.echo(_agreement_line(item))
+    typer.echo(f"{len(result['items'])} of {result['total']} agreement(s)")
+
+
+@agreements_app.command("revoke")
+def agreements_revoke(
+    ctx: typer.Context,
+    agreement_id: Annotated[str, typer.Argument(help="The agreement id (agr_...).")],
+    saleor_api_url: SaleorApiUrl = None,
+    reason: Annotated[str, typer.Option(help="Recorded with the revocation.")] = "",
+    as_json: AsJson = False,
+) -> None:
+    """Revoke an agreement: at Antom first, then here (the shopper must bind again)."""
+    actor = "an operator (CLI)" + (f": {reason}" if reason else "")
+
+    async def work(services: Services, installation: Installation) -> dict[str, Any]:
+        await agreement_staff.revoke_agreement(
+            services.payments, installation_id(installation), agreement_id, actor=actor
+        )
+        return await payment_staff.agreement_detail(
+            services.sessions, installation_id(installation), agreement_id
+        )
+
+    result = run_for_installation(ctx, saleor_api_url, work)
+    if as_json:
+        print_json(result)
+        return
+    typer.echo(f"revoked at Antom: {_agreement_line(result)}")
+
+
+# -- payments -----------------------------------------------------------------------------------
 
 payments_app = typer.Typer(
     help="Payments: list, show with their history, ask Antom now.", no_args_is_help=True
@@ -85,6 +166,7 @@ def _payment_text(p: dict[str, Any]) -> list[str]:
 
 @payments_app.command("list")
 def payments_list(
+    ctx: typer.Context,
     saleor_api_url: SaleorApiUrl = None,
     status: Annotated[
         str | None,
@@ -100,16 +182,18 @@ def payments_list(
 ) -> None:
     """List payments, newest first."""
 
-    async def work(deps: PaymentDeps, installation: Installation) -> dict[str, Any]:
+    async def work(services: Services, installation: Installation) -> dict[str, Any]:
         query = PaymentSearch(
             q=search,
-            status=staff.parse_payment_status(status),
+            status=payment_staff.parse_payment_status(status),
             wallet=wallet,
             limit=limit,
         )
-        return await staff.list_payments(deps.sessions, installation_id(installation), query)
+        return await payment_staff.list_payments(
+            services.sessions, installation_id(installation), query
+        )
 
-    result = run_for_installation(saleor_api_url, work)
+    result = run_for_installation(ctx, saleor_api_url, work)
     if as_json:
         print_json(result)
         return
@@ -120,18 +204,19 @@ def payments_list(
 
 @payments_app.command("show")
 def payments_show(
+    ctx: typer.Context,
     payment_request_id: Annotated[str, typer.Argument(help="The paymentRequestId (saa-...).")],
     saleor_api_url: SaleorApiUrl = None,
     as_json: AsJson = False,
 ) -> None:
     """A payment with its refunds, history, Antom's notifications and the reports to Saleor."""
 
-    async def work(deps: PaymentDeps, installation: Installation) -> dict[str, Any]:
-        return await staff.payment_detail(
-            deps.sessions, deps.keys, installation_id(installation), payment_request_id
+    async def work(services: Services, installation: Installation) -> dict[str, Any]:
+        return await payment_staff.payment_detail(
+            services.sessions, services.keys, installation_id(installation), payment_request_id
         )
 
-    result = run_for_installation(saleor_api_url, work)
+    result = run_for_installation(ctx, saleor_api_url, work)
     if as_json:
         print_json(result)
         return
@@ -141,16 +226,19 @@ def payments_show(
 
 @payments_app.command("inquire")
 def payments_inquire(
+    ctx: typer.Context,
     payment_request_id: Annotated[str, typer.Argument(help="The paymentRequestId (saa-...).")],
     saleor_api_url: SaleorApiUrl = None,
     as_json: AsJson = False,
 ) -> None:
     """Ask Antom now where a payment and its unfinished refunds stand (and record the answer)."""
 
-    async def work(deps: PaymentDeps, installation: Installation) -> dict[str, Any]:
-        return await staff.inquire_payment(deps, installation_id(installation), payment_request_id)
+    async def work(services: Services, installation: Installation) -> dict[str, Any]:
+        return await payment_staff.inquire_payment(
+            services.payments, installation_id(installation), payment_request_id
+        )
 
-    result = run_for_installation(saleor_api_url, work)
+    result = run_for_installation(ctx, saleor_api_url, work)
     if as_json:
         print_json(result)
         return

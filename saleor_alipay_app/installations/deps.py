@@ -1,0 +1,42 @@
+"""What every edge of the app (routes and commands) is handed: the long-lived objects of one
+process. `payments.deps.Services` adds the payment use-cases' dependencies; the composition root
+(`saleor_alipay_app.composition`) builds it and hands it over (`app.state.services` for routes),
+so no domain imports the root."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import httpx
+from fastapi import Request
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from saleor_alipay_app.config import Settings
+from saleor_alipay_app.crypto import KeyRing
+from saleor_alipay_app.saleor.client import SaleorClient
+
+
+@dataclass(kw_only=True)
+class AppServices:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    keys: KeyRing
+    # The pool for Saleor; Antom has a pool of its own (neither can starve the other).
+    http: httpx.AsyncClient
+    antom_http: httpx.AsyncClient
+    saleor: SaleorClient
+    # Monotonic time of the last JWKS refetch per installation (bounds refetches from forgeries).
+    jwks_refetched_at: dict[int, float] = field(default_factory=dict)
+
+    def base_url(self, request: Request) -> str:
+        """APP_URL, or else the request's own base URL."""
+        if self.settings.app_url:
+            return self.settings.app_url
+        return str(request.base_url).rstrip("/")
+
+
+def app_services(request: Request) -> AppServices:
+    services = request.app.state.services
+    assert isinstance(services, AppServices)
+    return services

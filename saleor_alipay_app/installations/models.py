@@ -1,0 +1,37 @@
+"""The installation table: one row per Saleor instance that installed the app (Saleor's "APL"). The
+app token is encrypted at rest; the JWKS is cached here so that webhook verification does not
+fetch it on every delivery."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Column, String
+from sqlmodel import Field, SQLModel
+
+from saleor_alipay_app.crypto import KeyRing
+from saleor_alipay_app.db import JSONText, UTCDateTime, utcnow
+
+TOKEN_PURPOSE = "installation.app_token"  # noqa: S105 - a label, not a secret
+
+
+class Installation(SQLModel, table=True):
+    __tablename__ = "installation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    saleor_api_url: str = Field(sa_column=Column(String(2048), unique=True, nullable=False))
+    saleor_domain: str | None = Field(default=None, max_length=255)
+    app_id: str = Field(max_length=255)
+    app_token_encrypted: str = Field(sa_column=Column(String(1024), nullable=False))
+    jwks: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONText))
+    jwks_fetched_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    installed_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )
+
+    def app_token(self, keys: KeyRing) -> str:
+        return keys.decrypt(self.app_token_encrypted, TOKEN_PURPOSE)
