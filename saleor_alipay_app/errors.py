@@ -106,11 +106,3 @@ class ConfigurationError(Invalid):
 
     def __init__(self, message: str) -> None:
         super().__init__("INVALID_CONFIGURATION", message)
-
-
-def refusal(status: int, code: str, message: str) -> AppError:
-    """An `AppError` of the subclass that matches ``status`` (for statuses chosen at run time)."""
-    for cls in (Invalid, Unauthorized, Forbidden, NotFound, Conflict, TooLarge, Unavailable):
-        if cls.status == status:
-            return cls(code, message)
-    return AppError(code, message, status=status)

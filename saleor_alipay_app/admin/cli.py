@@ -4,6 +4,7 @@ prints."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -24,6 +25,19 @@ from saleor_alipay_app.installations.models import Installation
 from saleor_alipay_app.payments import staff as payment_staff
 from saleor_alipay_app.payments.deps import Services
 from saleor_alipay_app.payments.repository import PaymentSearch
+
+
+def _print_page(
+    page: dict[str, Any], as_json: bool, line: Callable[[dict[str, Any]], str], noun: str
+) -> None:
+    """A page of a list: JSON, or one line per item and the count."""
+    if as_json:
+        print_json(page)
+        return
+    for item in page["items"]:
+        typer.echo(line(item))
+    typer.echo(f"{len(page['items'])} of {page['total']} {noun}(s)")
+
 
 # -- agreements ---------------------------------------------------------------------------------
 
@@ -66,13 +80,9 @@ def agreements_list(
             services.sessions, installation_id(installation), search
         )
 
-    result = run_for_installation(ctx, saleor_api_url, work)
-    if as_json:
-        print_json(result)
-        return
-    for item in result["items"]:
-        typer.echo(_agreement_line(item))
-    typer.echo(f"{len(result['items'])} of {result['total']} agreement(s)")
+    _print_page(
+        run_for_installation(ctx, saleor_api_url, work), as_json, _agreement_line, "agreement"
+    )
 
 
 @agreements_app.command("revoke")
@@ -193,13 +203,8 @@ def payments_list(
             services.sessions, installation_id(installation), query
         )
 
-    result = run_for_installation(ctx, saleor_api_url, work)
-    if as_json:
-        print_json(result)
-        return
-    for item in result["items"]:
-        typer.echo(_payment_line(item))
-    typer.echo(f"{len(result['items'])} of {result['total']} payment(s)")
+    page = run_for_installation(ctx, saleor_api_url, work)
+    _print_page(page, as_json, _payment_line, "payment")
 
 
 @payments_app.command("show")

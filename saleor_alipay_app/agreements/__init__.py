@@ -1,0 +1,2 @@
+"""Scan to Bind: binding sessions (QR code, authorization, token exchange) and the agreements
+they create."""

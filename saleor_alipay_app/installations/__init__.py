@@ -1,0 +1,2 @@
+"""Installations: the register handshake, the installation store, webhook authentication, and
+what every route and command is handed."""
