@@ -137,12 +137,8 @@ async def settle_refund(
             psp_reference=refund.refund_request_id,
             amount=refund_amount(refund),
             message=None if status is RefundStatus.SUCCEEDED else refund_failure_message(refund),
+            send_after=deps.confirm_delay if delay_report else None,
         )
-        if delay_report:
-            report = await repo.report_by_key(key)
-            if report is not None:
-                report.next_attempt_at = utcnow() + deps.confirm_delay
-                session.add(report)
     if not delay_report:
         await deps.reporter.send_keys([key])
     return refund

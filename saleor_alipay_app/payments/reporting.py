@@ -51,9 +51,11 @@ async def enqueue_report(
     amount: Decimal | None,
     message: str | None = None,
     available_actions: Sequence[str] | None = None,
+    send_after: timedelta | None = None,
 ) -> str:
     """Record a report to send (idempotent); returns its key. The caller sends it at once
-    with `send_keys` (or delays it); the sweepers take over after `SEND_LEASE`."""
+    with `send_keys` (the sweepers take over after `SEND_LEASE`), or leaves it to the sweepers
+    after ``send_after``."""
     key = report_key(transaction_id, event_type, psp_reference)
     await repo.insert(
         SaleorReport(
@@ -66,7 +68,7 @@ async def enqueue_report(
             message=(message or None) and message[:512],
             available_actions=list(available_actions) if available_actions is not None else None,
             status=ReportStatus.PENDING,
-            next_attempt_at=utcnow() + SEND_LEASE,
+            next_attempt_at=utcnow() + (SEND_LEASE if send_after is None else send_after),
         )
     )
     return key

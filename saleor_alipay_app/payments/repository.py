@@ -104,8 +104,9 @@ class PaymentsRepository:
         expected: Iterable[PaymentStatus],
         target: PaymentStatus,
         **values: Any,
-    ) -> bool:
-        """Compare-and-set a payment's status; True only for the one caller that moved it."""
+    ) -> Payment | None:
+        """Compare-and-set a payment's status: the row as moved for the one caller that moved
+        it, None for everyone else."""
         statuses = [s.value for s in expected]
         result = await self.session.execute(
             update(Payment)
@@ -114,19 +115,20 @@ class PaymentsRepository:
             .execution_options(synchronize_session=False)
         )
         moved: int = result.rowcount  # type: ignore[attr-defined]
-        if moved == 1:
-            payment = await self.session.get(Payment, payment_id)
-            if payment is not None:
-                await self.session.refresh(payment)
-                HistoryRepository(self.session).add(
-                    installation_id=payment.installation_id,
-                    subject=HistorySubject.PAYMENT,
-                    subject_id=payment_id,
-                    reference=payment.payment_request_id,
-                    status=target.value,
-                    detail=values.get("result_code"),
-                )
-        return moved == 1
+        if moved != 1:
+            return None
+        # Read back what the UPDATE wrote (over any copy this session already held).
+        payment = await self.session.get(Payment, payment_id, populate_existing=True)
+        if payment is not None:
+            HistoryRepository(self.session).add(
+                installation_id=payment.installation_id,
+                subject=HistorySubject.PAYMENT,
+                subject_id=payment_id,
+                reference=payment.payment_request_id,
+                status=target.value,
+                detail=values.get("result_code"),
+            )
+        return payment
 
     # -- claiming due work (the sweeper) ---------------------------------------------------------
 

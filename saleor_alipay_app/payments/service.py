@@ -147,7 +147,7 @@ async def claim_for_pay(repo: PaymentsRepository, payment: Payment, agreement: A
     """Move a payment waiting for its binding into PROCESSING; True for exactly one caller."""
     assert payment.id is not None
     now = utcnow()
-    return await repo.move_payment(
+    claimed = await repo.move_payment(
         payment.id,
         [PaymentStatus.AWAITING_BINDING],
         PaymentStatus.PROCESSING,
@@ -155,6 +155,7 @@ async def claim_for_pay(repo: PaymentsRepository, payment: Payment, agreement: A
         next_inquiry_at=now + timedelta(seconds=INQUIRY_BACKOFF[0]),
         deadline_at=now + PAYMENT_DEADLINE,
     )
+    return claimed is not None
 
 
 async def send_pay(
@@ -286,16 +287,13 @@ async def settle(
             status,
             **values,
         )
-        payment = await repo.payment(payment_id)
+        # Not moved: another caller settled it first, and its outcome stands.
+        payment = moved or await repo.payment(payment_id)
         assert payment is not None
-        await session.refresh(payment)
         if moved:
-            key = await enqueue_final_report(repo, payment)
-            if not report_now:
-                report = await repo.report_by_key(key)
-                if report is not None:
-                    report.next_attempt_at = utcnow() + deps.confirm_delay
-                    session.add(report)
+            await enqueue_final_report(
+                repo, payment, send_after=None if report_now else deps.confirm_delay
+            )
     if moved and report_now:
         await deps.reporter.send_keys([final_report_key(payment)])
     return payment
@@ -321,7 +319,9 @@ def _event_type(payment: Payment) -> str:
             raise ValueError(f"payment {payment.payment_request_id} is not final")
 
 
-async def enqueue_final_report(repo: PaymentsRepository, payment: Payment) -> str:
+async def enqueue_final_report(
+    repo: PaymentsRepository, payment: Payment, *, send_after: timedelta | None = None
+) -> str:
     event_type = _event_type(payment)
     return await enqueue_report(
         repo,
@@ -332,6 +332,7 @@ async def enqueue_final_report(repo: PaymentsRepository, payment: Payment) -> st
         amount=major_amount(payment),
         message=failure_message(payment) if event_type == "CHARGE_FAILURE" else None,
         available_actions=REFUNDABLE_ACTIONS if event_type == "CHARGE_SUCCESS" else [],
+        send_after=send_after,
     )
 
 
@@ -483,9 +484,8 @@ async def _cancelled(deps: PaymentDeps, payment_id: int, code: str, *, report_no
             result_code=code,
             next_inquiry_at=None,
         )
-        payment = await repo.payment(payment_id)
+        payment = moved or await repo.payment(payment_id)
         assert payment is not None
-        await session.refresh(payment)
         key = await enqueue_final_report(repo, payment) if moved else None
     if key is not None:
         if report_now:

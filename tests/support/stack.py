@@ -31,6 +31,7 @@ from saleor_alipay_app.db import create_engine, session_factory
 from saleor_alipay_app.saleor.events import SyncEvent
 from saleor_alipay_app.sandbox import MerchantConfig, SandboxConfig, create_sandbox_app
 from saleor_alipay_app.web import create_app
+from tests.support.db_work import RequestTagging
 from tests.support.saleor_double import SaleorDouble, saleor_json
 from tests.support.servers import RunningServer, free_port, serve_in_loop
 
@@ -189,7 +190,7 @@ async def started_stack(
     async with (
         double.serve(),
         serve_in_loop(create_sandbox_app(sandbox_config)) as sandbox,
-        serve_in_loop(create_app(app_settings)) as app,
+        serve_in_loop(RequestTagging(create_app(app_settings))) as app,
         httpx.AsyncClient(timeout=30) as http,
     ):
         response = await double.install(app.url + "/api/register")

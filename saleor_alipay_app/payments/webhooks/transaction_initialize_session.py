@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from saleor_alipay_app.agreements.binding import (
     BindingRequest,
     start_binding,
 )
-from saleor_alipay_app.agreements.models import BindingPurpose
+from saleor_alipay_app.agreements.models import Agreement, BindingPurpose
 from saleor_alipay_app.agreements.repository import AgreementRepository
 from saleor_alipay_app.agreements.service import (
     usable,
@@ -20,6 +21,7 @@ from saleor_alipay_app.agreements.service import (
 from saleor_alipay_app.antom.money import Amount, AmountError
 from saleor_alipay_app.antom.wallets import Wallet, WalletLimitError, check_payment
 from saleor_alipay_app.channels.models import ChannelConfig
+from saleor_alipay_app.channels.repository import ChannelConfigRepository
 from saleor_alipay_app.db import transaction
 from saleor_alipay_app.errors import NotConfigured, PaymentError
 from saleor_alipay_app.http import deadline_in
@@ -31,7 +33,6 @@ from saleor_alipay_app.payments.webhooks.common import (
     WEBHOOK_BUDGET,
     Context,
     failure,
-    load_config,
     response_for,
     strip_method_id,
     usable_wallets,
@@ -49,29 +50,40 @@ def _amount(payload: TransactionSession) -> Amount:
     return Amount.from_decimal(payload.action.amount, payload.action.currency)
 
 
+@dataclass
+class _Claim:
+    """What the claim transaction found or made."""
+
+    config: ChannelConfig
+    amount: Amount
+    existing: Payment | None = None  # an earlier delivery's payment of this transaction
+    agreement: Agreement | None = None  # one click: the saved wallet, checked
+    payment: Payment | None = None  # one click: the payment row, committed
+    created: bool = False  # ... by this delivery (which alone calls Antom)
+
+
 async def initialize_session(
     deps: PaymentDeps, ctx: Context, payload: TransactionSession
 ) -> SessionResponse:
     deadline = deadline_in(WEBHOOK_BUDGET)
-    source = payload.source_object
+    data = payload.data if isinstance(payload.data, dict) else {}
+    stored = data.get("storedPaymentMethodId") or data.get("paymentMethodId")
+    method_id = (
+        strip_method_id(stored, ctx.app_identifier) if isinstance(stored, str) and stored else None
+    )
     try:
-        config = await load_config(deps, ctx, source.channel.slug)
-        amount = _amount(payload)
+        claim = await _claim(deps, ctx, payload, method_id)
     except NotConfigured as exc:
         log.warning("transaction initialize: %s", exc.merchant_message)
         return failure(exc.shopper_message, exc.code)
     except AmountError as exc:
         return failure(f"This amount cannot be paid with this method: {exc}", "INVALID_AMOUNT")
-    if amount.value == 0:
-        return failure("There is nothing to pay.", "ZERO_AMOUNT")
+    except PaymentError as exc:
+        return failure(exc.shopper_message, exc.code)
 
-    async with deps.sessions() as session:
-        existing = await PaymentsRepository(session).payments_for_transaction(
-            ctx.installation_id, payload.transaction.id
-        )
-    if existing:
+    if claim.existing is not None:
         # A repeated idempotencyKey (or a concurrent duplicate): same outcome, never a second pay.
-        payment = existing[-1]
+        payment = claim.existing
         payment_id = payment.id
         assert payment_id is not None
         if payment.status is PaymentStatus.PROCESSING:
@@ -87,35 +99,69 @@ async def initialize_session(
             return await where_it_stands(deps, ctx, payment, payload, deadline)
         return await response_for(deps, ctx, payment, polling=False)
 
-    data = payload.data if isinstance(payload.data, dict) else {}
-    stored = data.get("storedPaymentMethodId") or data.get("paymentMethodId")
-    if isinstance(stored, str) and stored:
-        return await _pay_with_agreement(
-            deps,
-            ctx,
-            payload,
-            config,
-            amount,
-            strip_method_id(stored, ctx.app_identifier),
-            deadline,
+    if claim.payment is not None and claim.agreement is not None:
+        # One click: the row is committed; only the delivery that made it calls Antom.
+        payment = claim.payment
+        payment_id = payment.id
+        assert payment_id is not None
+        if claim.created:
+            payment = await send_pay(
+                deps,
+                payment,
+                claim.agreement,
+                claim.config,
+                base_url=ctx.base_url,
+                deadline=deadline,
+            )
+        else:
+            payment = await wait_for_outcome(deps, payment_id, deadline)
+        return await response_for(deps, ctx, payment, polling=False, agreement=claim.agreement)
+    return await _pay_by_binding(deps, ctx, payload, claim.config, claim.amount, data, deadline)
+
+
+async def _claim(
+    deps: PaymentDeps, ctx: Context, payload: TransactionSession, method_id: str | None
+) -> _Claim:
+    """One transaction: the channel's configuration, an earlier payment of this transaction, and
+    for one click the saved wallet, checked, and the new payment row with its deterministic
+    paymentRequestId (committed before Antom is called). A refusal raises and writes nothing."""
+    source = payload.source_object
+    async with transaction(deps.sessions) as session:
+        config = await ChannelConfigRepository(session).config_for_channel(
+            ctx.installation_id, source.channel.slug
         )
-    return await _pay_by_binding(deps, ctx, payload, config, amount, data, deadline)
+        if config is None:
+            raise NotConfigured(source.channel.slug)
+        amount = _amount(payload)
+        if amount.value == 0:
+            raise PaymentError("ZERO_AMOUNT", "There is nothing to pay.")
+        payments = PaymentsRepository(session)
+        existing = await payments.payments_for_transaction(
+            ctx.installation_id, payload.transaction.id
+        )
+        if existing:
+            return _Claim(config, amount, existing=existing[-1])
+        if method_id is None:
+            return _Claim(config, amount)
+        agreement = await AgreementRepository(session).agreement_by_public_id(
+            ctx.installation_id, method_id
+        )
+        agreement = _check_agreement(agreement, payload, config, amount, method_id)
+        payment, created = await _create_payment(
+            payments, ctx, payload, config, agreement.wallet, amount, agreement_id=agreement.id
+        )
+        return _Claim(config, amount, agreement=agreement, payment=payment, created=created)
 
 
-async def _pay_with_agreement(
-    deps: PaymentDeps,
-    ctx: Context,
+def _check_agreement(
+    agreement: Agreement | None,
     payload: TransactionSession,
     config: ChannelConfig,
     amount: Amount,
-    agreement_public_id: str,
-    deadline: float,
-) -> SessionResponse:
+    method_id: str,
+) -> Agreement:
+    """The saved wallet, if this checkout may pay with it now; else `PaymentError`."""
     source = payload.source_object
-    async with deps.sessions() as session:
-        agreement = await AgreementRepository(session).agreement_by_public_id(
-            ctx.installation_id, agreement_public_id
-        )
     # Anyone holding a checkout id can start a transaction: the checkout's user must own it.
     owner_ok = (
         agreement is not None
@@ -126,40 +172,28 @@ async def _pay_with_agreement(
     )
     if agreement is None or not owner_ok:
         log.warning(
-            "stored method refused: not the checkout user's",
-            extra={"agreement": agreement_public_id},
+            "stored method refused: not the checkout user's", extra={"agreement": method_id}
         )
-        return failure(
+        raise PaymentError(
+            "STORED_METHOD_NOT_FOUND",
             "This saved wallet cannot be used for this checkout. Please choose another "
             "payment method.",
-            "STORED_METHOD_NOT_FOUND",
         )
     if not usable(agreement):
-        return failure(
-            "This saved wallet is no longer linked. Please scan the QR code to link it again.",
+        raise PaymentError(
             "AGREEMENT_NOT_ACTIVE",
+            "This saved wallet is no longer linked. Please scan the QR code to link it again.",
         )
     if agreement.wallet not in config.enabled_wallets:
-        return failure(
-            f"{wallet_name(agreement.wallet)} is not available in this store right now.",
+        raise PaymentError(
             "WALLET_DISABLED",
+            f"{wallet_name(agreement.wallet)} is not available in this store right now.",
         )
     try:
         check_payment(Wallet(agreement.wallet), amount)
     except WalletLimitError as exc:
-        return failure(exc.shopper_message, exc.code)
-    payment, created = await _create_payment(
-        deps, ctx, payload, config, agreement.wallet, amount, agreement_id=agreement.id
-    )
-    payment_id = payment.id
-    assert payment_id is not None
-    if created:
-        payment = await send_pay(
-            deps, payment, agreement, config, base_url=ctx.base_url, deadline=deadline
-        )
-    else:
-        payment = await wait_for_outcome(deps, payment_id, deadline)
-    return await response_for(deps, ctx, payment, polling=False, agreement=agreement)
+        raise PaymentError(exc.code, exc.shopper_message, exc.merchant_message) from None
+    return agreement
 
 
 def _choose_wallet(config: ChannelConfig, amount: Amount, requested: Any) -> str:
@@ -206,7 +240,10 @@ async def _pay_by_binding(
         wallet = _choose_wallet(config, amount, data.get("wallet"))
     except PaymentError as exc:
         return failure(exc.shopper_message, exc.code)
-    payment, created = await _create_payment(deps, ctx, payload, config, wallet, amount)
+    async with transaction(deps.sessions) as session:
+        payment, created = await _create_payment(
+            PaymentsRepository(session), ctx, payload, config, wallet, amount
+        )
     assert payment.id is not None
     if not created:
         return await _await_binding(deps, ctx, payment.id, deadline)
@@ -260,7 +297,7 @@ async def answer(deps: PaymentDeps, ctx: Context, payload: TransactionSession) -
 
 
 async def _create_payment(
-    deps: PaymentDeps,
+    repo: PaymentsRepository,
     ctx: Context,
     payload: TransactionSession,
     config: ChannelConfig,
@@ -269,19 +306,18 @@ async def _create_payment(
     *,
     agreement_id: int | None = None,
 ) -> tuple[Payment, bool]:
-    """The transaction's payment row, committed before Antom is called: PROCESSING to charge a
-    saved wallet now, AWAITING_BINDING for a QR code. (row, True) for the delivery that made it."""
+    """The transaction's payment row: PROCESSING to charge a saved wallet now, AWAITING_BINDING
+    for a QR code. (row, True) for the delivery that made it."""
     source = payload.source_object
-    async with transaction(deps.sessions) as session:
-        return await create_payment(
-            PaymentsRepository(session),
-            installation_id=ctx.installation_id,
-            config=config,
-            transaction_id=payload.transaction.id,
-            idempotency_key=payload.idempotency_key,
-            user_id=source.user.id if source.user else None,
-            wallet=wallet,
-            amount=amount,
-            status=PaymentStatus.PROCESSING if agreement_id else PaymentStatus.AWAITING_BINDING,
-            agreement_id=agreement_id,
-        )
+    return await create_payment(
+        repo,
+        installation_id=ctx.installation_id,
+        config=config,
+        transaction_id=payload.transaction.id,
+        idempotency_key=payload.idempotency_key,
+        user_id=source.user.id if source.user else None,
+        wallet=wallet,
+        amount=amount,
+        status=PaymentStatus.PROCESSING if agreement_id else PaymentStatus.AWAITING_BINDING,
+        agreement_id=agreement_id,
+    )

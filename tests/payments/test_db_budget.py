@@ -1,0 +1,90 @@
+"""The database budget of each money path: transactions and statements of one request, counted
+from SQLAlchemy's engine events (`tests/support/db_work.py`). Deterministic counts, not timings:
+a change that makes a path do more database work fails here, listing the statements it ran.
+
+The budgets are upper bounds. A path can do less when another request got there first (a payment
+notification that settles before the webhook does, a report the sweeper already sent).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from saleor_alipay_app.config import Settings
+from saleor_alipay_app.saleor.events import SyncEvent
+from tests.support.db_work import Work, counting
+from tests.support.stack import Stack, app_services, qr_purchase, sandbox_json, started_stack
+
+INIT = SyncEvent.TRANSACTION_INITIALIZE_SESSION
+REFUND = SyncEvent.TRANSACTION_REFUND_REQUESTED
+
+# What one request of each path may do at most: (transactions, statements).
+ONE_CLICK = (3, 14)  # claim; Antom's pay; settle with its history and the queued report
+QR_INITIALIZE = (6, 12)
+AUTHORIZATION_NOTIFICATION = (15, 38)  # token exchange, agreement, the charge and its report
+PAYMENT_NOTIFICATION = (8, 15)
+REFUND_REQUEST = (6, 17)
+REFUND_NOTIFICATION = (8, 15)
+
+
+@pytest.fixture
+async def stack(settings: Settings, tmp_path: Path) -> AsyncIterator[Stack]:
+    async with started_stack(settings, tmp_path) as running:
+        yield running
+
+
+async def _delivered(stack: Stack, reference: str) -> None:
+    """Wait until Antom's (the sandbox's) notifications about ``reference`` were acknowledged."""
+    for _ in range(200):
+        found = await sandbox_json(stack, "/notifications", reference=reference)
+        if found and all(n["status"] == "DELIVERED" for n in found):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"notifications about {reference} were not delivered")
+
+
+def _within(work: Work, path: str, budget: tuple[int, int]) -> None:
+    requests = [(m, t, s) for m, t, s in work.requests() if path in m]
+    assert requests, f"no request to {path}"
+    for mark, transactions, statements in requests:
+        ran = "\n".join(statements)
+        assert transactions <= budget[0], f"{mark}: {transactions} transactions:\n{ran}"
+        assert len(statements) <= budget[1], f"{mark}: {len(statements)} statements:\n{ran}"
+
+
+async def test_each_money_path_stays_within_its_database_budget(stack: Stack) -> None:
+    engine = app_services(stack).engine
+
+    with counting(engine) as first:
+        _, qr_psp = await qr_purchase(stack)
+        await _delivered(stack, qr_psp)
+    _within(first, INIT.path, QR_INITIALIZE)
+    _within(first, "/notify/authorization", AUTHORIZATION_NOTIFICATION)
+
+    method = (await stack.call(SyncEvent.LIST_STORED_PAYMENT_METHODS))["paymentMethods"][0]["id"]
+    payload = stack.saleor.payload(
+        INIT, amount=Decimal("10.00"), data={"storedPaymentMethodId": method}
+    )
+    with counting(engine) as one_click:
+        response = await stack.deliver(INIT, payload)
+        body = response.json()
+        assert body["result"] == "CHARGE_SUCCESS", body
+        await _delivered(stack, body["pspReference"])
+    _within(one_click, INIT.path, ONE_CLICK)
+    _within(one_click, "/notify/payment", PAYMENT_NOTIFICATION)
+
+    refund = stack.saleor.payload(
+        REFUND, amount=Decimal("5.00"), transaction={"id": payload["transaction"]["id"]}
+    )
+    with counting(engine) as refunding:
+        response = await stack.deliver(REFUND, refund)
+        body = response.json()
+        assert body["result"] == "REFUND_SUCCESS", body
+        await _delivered(stack, body["pspReference"])
+    _within(refunding, REFUND.path, REFUND_REQUEST)
+    _within(refunding, "/notify/refund", REFUND_NOTIFICATION)
