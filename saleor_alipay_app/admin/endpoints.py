@@ -80,7 +80,7 @@ async def save_configuration(
     slug: str, body: ChannelConfigForm, request: Request, user: Admin
 ) -> dict[str, Any]:
     services = services_of(request)
-    return await channel_service.save_channel_config(
+    saved = await channel_service.save_channel_config(
         services.sessions,
         services.keys,
         user.installation_id,
@@ -88,6 +88,8 @@ async def save_configuration(
         body,
         services.base_url(request),
     )
+    services.configs.clear()
+    return saved
 
 
 @router.post("/channels/{slug}/test-connection")

@@ -172,6 +172,7 @@ class AntomClientPool:
         self.keys = keys
         self.call_timeout = call_timeout
         self._cache: dict[tuple[int, str], AntomClient] = {}
+        self._public_keys: dict[tuple[int, str], rsa.RSAPublicKey] = {}
 
     def for_config(self, config: ChannelConfig) -> AntomClient:
         assert config.id is not None
@@ -194,7 +195,43 @@ class AntomClientPool:
         return client
 
     def public_key(self, config: ChannelConfig) -> rsa.RSAPublicKey:
-        return load_public_key(config.antom_public_key)
+        """Antom's public key of the configuration, parsed once per version of it."""
+        assert config.id is not None
+        key = (config.id, config.updated_at.isoformat())
+        public = self._public_keys.get(key)
+        if public is None:
+            public = load_public_key(config.antom_public_key)
+            self._public_keys = {k: v for k, v in self._public_keys.items() if k[0] != config.id}
+            self._public_keys[key] = public
+        return public
+
+
+class ChannelConfigCache:
+    """Channel configurations by their public id (the one in Antom's notification URLs), kept in
+    memory per process. A save in this process forgets them; a change made by another process
+    shows as a refused signature or client id, and the caller then reads the row again
+    (``fresh=True``) before refusing."""
+
+    def __init__(self) -> None:
+        self._by_public_id: dict[str, ChannelConfig] = {}
+
+    async def by_public_id(
+        self, sessions: Sessions, public_id: str, *, fresh: bool = False
+    ) -> ChannelConfig | None:
+        if not fresh:
+            cached = self._by_public_id.get(public_id)
+            if cached is not None:
+                return cached
+        async with sessions() as session:
+            config = await ChannelConfigRepository(session).config_by_public_id(public_id)
+        if config is None:
+            self._by_public_id.pop(public_id, None)
+        else:
+            self._by_public_id[public_id] = config
+        return config
+
+    def clear(self) -> None:
+        self._by_public_id.clear()
 
 
 def mask(value: str, keep: int = 4) -> str:

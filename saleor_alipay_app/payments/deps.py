@@ -4,12 +4,13 @@ per process by `saleor_alipay_app.composition`, for web, CLI and tests alike."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from fastapi import Request
 
 from saleor_alipay_app.channels.deps import AntomDeps
+from saleor_alipay_app.channels.service import ChannelConfigCache
 from saleor_alipay_app.installations.deps import AppServices
 from saleor_alipay_app.payments.reporting import SaleorReporter
 
@@ -28,6 +29,8 @@ class Services(AppServices):
     objects and the payment use-cases' dependencies."""
 
     payments: PaymentDeps
+    # Configurations by public id, for Antom's notifications (see `ChannelConfigCache`).
+    configs: ChannelConfigCache = field(default_factory=ChannelConfigCache)
 
 
 def services_of(request: Request) -> Services:

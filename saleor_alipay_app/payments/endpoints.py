@@ -22,10 +22,10 @@ from saleor_alipay_app.antom.models import (
     parse_notification,
 )
 from saleor_alipay_app.antom.signing import SignatureError, verify_notification
-from saleor_alipay_app.channels.repository import ChannelConfigRepository
+from saleor_alipay_app.channels.models import ChannelConfig
 from saleor_alipay_app.http import deadline_in
 from saleor_alipay_app.payments import notifications
-from saleor_alipay_app.payments.deps import services_of
+from saleor_alipay_app.payments.deps import Services, services_of
 from saleor_alipay_app.payments.models import NotificationKind
 
 log = logging.getLogger(__name__)
@@ -47,29 +47,45 @@ def _refuse(status_code: int, message: str) -> JSONResponse:
     )
 
 
+def _verify(services: Services, config: ChannelConfig, request: Request, body: bytes) -> None:
+    verify_notification(
+        services.payments.antom.public_key(config),
+        path=request.url.path,
+        headers=request.headers,
+        body=body,
+        expected_client_id=config.client_id,
+    )
+
+
 @router.post("/api/antom/{public_id}/notify/{kind}")
 async def notify(public_id: str, kind: str, request: Request) -> Response:
     services = services_of(request)
     if kind not in _KINDS:
         return _refuse(404, "unknown notification kind")
-    async with services.sessions() as session:
-        config = await ChannelConfigRepository(session).config_by_public_id(public_id)
+    # A payment notification uses only the configuration's id and keys, so the copy kept in
+    # memory serves (a changed key shows in the signature check below); the others call Antom
+    # with the configuration, so they read it afresh.
+    config = await services.configs.by_public_id(
+        services.sessions, public_id, fresh=kind != "payment"
+    )
     if config is None:
         return _refuse(404, "unknown notification address")
     body = await request.body()
     if len(body) > MAX_BODY:
         return _refuse(413, "notification too large")
     try:
-        verify_notification(
-            services.payments.antom.public_key(config),
-            path=request.url.path,
-            headers=request.headers,
-            body=body,
-            expected_client_id=config.client_id,
-        )
-    except SignatureError as exc:
-        log.warning("Antom notification refused", extra={"reason": str(exc), "kind": kind})
-        return _refuse(401, f"signature refused: {exc}")
+        _verify(services, config, request, body)
+    except SignatureError as first:
+        # Another process may have changed the configuration (keys, client id): read it again.
+        fresh = await services.configs.by_public_id(services.sessions, public_id, fresh=True)
+        try:
+            if fresh is None or fresh.updated_at == config.updated_at:
+                raise first
+            _verify(services, fresh, request, body)
+            config = fresh
+        except SignatureError as exc:
+            log.warning("Antom notification refused", extra={"reason": str(exc), "kind": kind})
+            return _refuse(401, f"signature refused: {exc}")
     notification_kind, model = _KINDS[kind]
     try:
         notification = parse_notification(body)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -22,6 +23,7 @@ from saleor_alipay_app.crypto import KeyRing
 from saleor_alipay_app.db import transaction, utcnow
 from saleor_alipay_app.history.models import HistorySubject
 from saleor_alipay_app.history.repository import HistoryRepository
+from saleor_alipay_app.installations.models import Installation
 from saleor_alipay_app.installations.repository import InstallationRepository
 from saleor_alipay_app.payments.models import ReportStatus, SaleorReport
 from saleor_alipay_app.payments.repository import PaymentsRepository
@@ -124,9 +126,15 @@ class SaleorReporter:
             if report.status is ReportStatus.DONE:
                 return True
             installation = await InstallationRepository(session).get(report.installation_id)
+        outcome = await self.post(report, installation)
+        async with transaction(self.sessions) as session:
+            await record_outcome(session, report_id, outcome)
+        return outcome.status is ReportStatus.DONE
+
+    async def post(self, report: SaleorReport, installation: Installation | None) -> ReportOutcome:
+        """Ask Saleor to record ``report`` (`transactionEventReport`); nothing is stored here."""
         if installation is None:
-            await self._finish(report_id, ReportStatus.FAILED, "installation removed")
-            return False
+            return ReportOutcome(ReportStatus.FAILED, "installation removed")
         variables: dict[str, Any] = {
             "id": report.saleor_transaction_id,
             "pspReference": report.psp_reference,
@@ -147,16 +155,13 @@ class SaleorReporter:
                 variables,
             )
         except SaleorUnavailable as exc:
-            await self._retry_later(report_id, f"Saleor unavailable: {exc}")
-            return False
+            return ReportOutcome(ReportStatus.PENDING, f"Saleor unavailable: {exc}")
         except SaleorError as exc:
-            await self._retry_later(report_id, str(exc))
-            return False
+            return ReportOutcome(ReportStatus.PENDING, str(exc))
         result = data.get("transactionEventReport") or {}
         errors = result.get("errors") or []
         if not errors:
-            await self._finish(report_id, ReportStatus.DONE, None)
-            return True
+            return ReportOutcome(ReportStatus.DONE, None)
         codes = {e.get("code") for e in errors if isinstance(e, dict)}
         detail = "; ".join(str(e.get("message")) for e in errors if isinstance(e, dict))
         if codes & FINAL_ERROR_CODES:
@@ -164,37 +169,42 @@ class SaleorReporter:
                 "Saleor refused a transaction report",
                 extra={"report": report.report_key, "codes": sorted(str(c) for c in codes)},
             )
-            await self._finish(report_id, ReportStatus.FAILED, detail)
-            return False
-        await self._retry_later(report_id, detail)
-        return False
+            return ReportOutcome(ReportStatus.FAILED, detail)
+        return ReportOutcome(ReportStatus.PENDING, detail)
 
-    async def _finish(self, report_id: int, status: ReportStatus, error: str | None) -> None:
-        async with transaction(self.sessions) as session:
-            report = await PaymentsRepository(session).report(report_id)
-            if report is None:
-                return
-            report.status = status
-            report.attempts += 1
-            report.last_error = error[:512] if error else None
-            report.sent_at = utcnow() if status is ReportStatus.DONE else None
-            session.add(report)
-            HistoryRepository(session).add(
-                installation_id=report.installation_id,
-                subject=HistorySubject.REPORT,
-                subject_id=report.id,
-                reference=report.psp_reference,
-                status=f"{report.event_type}:{status.value}",
-                detail=error,
-            )
 
-    async def _retry_later(self, report_id: int, error: str) -> None:
-        async with transaction(self.sessions) as session:
-            report = await PaymentsRepository(session).report(report_id)
-            if report is None or report.status is not ReportStatus.PENDING:
-                return
-            # Never given up: a payment Saleor has not heard of would be lost.
-            report.attempts += 1
-            report.last_error = error[:512]
-            report.next_attempt_at = utcnow() + _backoff(report.attempts)
-            session.add(report)
+@dataclass(frozen=True)
+class ReportOutcome:
+    """What Saleor made of a report: DONE, FAILED for good, or PENDING (try again later)."""
+
+    status: ReportStatus
+    error: str | None
+
+
+async def record_outcome(session: AsyncSession, report_id: int, outcome: ReportOutcome) -> None:
+    """Store what Saleor made of a report, in the caller's transaction."""
+    report = await PaymentsRepository(session).report(report_id)
+    if report is None:
+        return
+    if outcome.status is ReportStatus.PENDING:
+        if report.status is not ReportStatus.PENDING:
+            return
+        # Never given up: a payment Saleor has not heard of would be lost.
+        report.attempts += 1
+        report.last_error = (outcome.error or "")[:512]
+        report.next_attempt_at = utcnow() + _backoff(report.attempts)
+        session.add(report)
+        return
+    report.status = outcome.status
+    report.attempts += 1
+    report.last_error = outcome.error[:512] if outcome.error else None
+    report.sent_at = utcnow() if outcome.status is ReportStatus.DONE else None
+    session.add(report)
+    HistoryRepository(session).add(
+        installation_id=report.installation_id,
+        subject=HistorySubject.REPORT,
+        subject_id=report.id,
+        reference=report.psp_reference,
+        status=f"{report.event_type}:{outcome.status.value}",
+        detail=outcome.error,
+    )

@@ -270,33 +270,52 @@ async def settle(
     paid_at: datetime | None = None,
     report_now: bool = False,
 ) -> Payment:
-    """Store a final outcome once (the first final state wins) and queue its report."""
-    assert status.is_final
+    """Store a final outcome once (the first final state wins) and queue its report: sent now
+    with ``report_now``, else left to the sweepers after the confirmation delay."""
     async with transaction(deps.sessions) as session:
-        repo = PaymentsRepository(session)
-        values: dict[str, object] = {"result_code": code, "next_inquiry_at": None}
-        if message is not None:
-            values["result_message"] = message[:256]
-        if antom_payment_id:
-            values["antom_payment_id"] = antom_payment_id
-        if paid_at is not None:
-            values["paid_at"] = paid_at
-        moved = await repo.move_payment(
+        payment, moved = await settle_in(
+            PaymentsRepository(session),
             payment_id,
-            PaymentStatus.open_statuses(),
             status,
-            **values,
+            code=code,
+            message=message,
+            antom_payment_id=antom_payment_id,
+            paid_at=paid_at,
+            send_after=None if report_now else deps.confirm_delay,
         )
-        # Not moved: another caller settled it first, and its outcome stands.
-        payment = moved or await repo.payment(payment_id)
-        assert payment is not None
-        if moved:
-            await enqueue_final_report(
-                repo, payment, send_after=None if report_now else deps.confirm_delay
-            )
     if moved and report_now:
         await deps.reporter.send_keys([final_report_key(payment)])
     return payment
+
+
+async def settle_in(
+    repo: PaymentsRepository,
+    payment_id: int,
+    status: PaymentStatus,
+    *,
+    code: str | None = None,
+    message: str | None = None,
+    antom_payment_id: str | None = None,
+    paid_at: datetime | None = None,
+    send_after: timedelta | None = None,
+) -> tuple[Payment, bool]:
+    """`settle` in the caller's transaction: (the payment, whether this call moved it). The
+    report is queued with ``send_after`` (None: whoever sends it now holds it for a lease)."""
+    assert status.is_final
+    values: dict[str, object] = {"result_code": code, "next_inquiry_at": None}
+    if message is not None:
+        values["result_message"] = message[:256]
+    if antom_payment_id:
+        values["antom_payment_id"] = antom_payment_id
+    if paid_at is not None:
+        values["paid_at"] = paid_at
+    moved = await repo.move_payment(payment_id, PaymentStatus.open_statuses(), status, **values)
+    # Not moved: another caller settled it first, and its outcome stands.
+    payment = moved or await repo.payment(payment_id)
+    assert payment is not None
+    if moved:
+        await enqueue_final_report(repo, payment, send_after=send_after)
+    return payment, moved is not None
 
 
 def final_report_key(payment: Payment) -> str:

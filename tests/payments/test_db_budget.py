@@ -24,12 +24,14 @@ INIT = SyncEvent.TRANSACTION_INITIALIZE_SESSION
 REFUND = SyncEvent.TRANSACTION_REFUND_REQUESTED
 
 # What one request of each path may do at most: (transactions, statements).
-ONE_CLICK = (3, 14)  # claim; Antom's pay; settle with its history and the queued report
+ONE_CLICK = (3, 14)  # the installation; the claim; Antom's pay; the settlement with its report
+PAYMENT_NOTIFICATION = (2, 14)  # stored with its effect (a repeat counts itself); the answer
+# Not reworked yet (bench/README.md says what is next); held where they are today.
 QR_INITIALIZE = (6, 12)
 AUTHORIZATION_NOTIFICATION = (15, 38)  # token exchange, agreement, the charge and its report
-PAYMENT_NOTIFICATION = (8, 15)
 REFUND_REQUEST = (6, 17)
-REFUND_NOTIFICATION = (8, 15)
+# A race with the refund's own answer can cost a second read and a refused report insert.
+REFUND_NOTIFICATION = (8, 21)
 
 
 @pytest.fixture
@@ -48,23 +50,30 @@ async def _delivered(stack: Stack, reference: str) -> None:
     raise AssertionError(f"notifications about {reference} were not delivered")
 
 
-def _within(work: Work, path: str, budget: tuple[int, int]) -> None:
+def _over(work: Work, path: str, budget: tuple[int, int]) -> list[str]:
+    """What went over ``budget`` among the requests to ``path`` (each with what it ran)."""
     requests = [(m, t, s) for m, t, s in work.requests() if path in m]
-    assert requests, f"no request to {path}"
+    if not requests:
+        return [f"no request to {path}"]
+    over = []
     for mark, transactions, statements in requests:
-        ran = "\n".join(statements)
-        assert transactions <= budget[0], f"{mark}: {transactions} transactions:\n{ran}"
-        assert len(statements) <= budget[1], f"{mark}: {len(statements)} statements:\n{ran}"
+        if transactions > budget[0] or len(statements) > budget[1]:
+            over.append(
+                f"{mark}: {transactions} transactions and {len(statements)} statements, "
+                f"budget {budget[0]} and {budget[1]}:\n  " + "\n  ".join(statements)
+            )
+    return over
 
 
 async def test_each_money_path_stays_within_its_database_budget(stack: Stack) -> None:
     engine = app_services(stack).engine
+    over: list[str] = []
 
     with counting(engine) as first:
         _, qr_psp = await qr_purchase(stack)
         await _delivered(stack, qr_psp)
-    _within(first, INIT.path, QR_INITIALIZE)
-    _within(first, "/notify/authorization", AUTHORIZATION_NOTIFICATION)
+    over += _over(first, INIT.path, QR_INITIALIZE)
+    over += _over(first, "/notify/authorization", AUTHORIZATION_NOTIFICATION)
 
     method = (await stack.call(SyncEvent.LIST_STORED_PAYMENT_METHODS))["paymentMethods"][0]["id"]
     payload = stack.saleor.payload(
@@ -75,8 +84,8 @@ async def test_each_money_path_stays_within_its_database_budget(stack: Stack) ->
         body = response.json()
         assert body["result"] == "CHARGE_SUCCESS", body
         await _delivered(stack, body["pspReference"])
-    _within(one_click, INIT.path, ONE_CLICK)
-    _within(one_click, "/notify/payment", PAYMENT_NOTIFICATION)
+    over += _over(one_click, INIT.path, ONE_CLICK)
+    over += _over(one_click, "/notify/payment", PAYMENT_NOTIFICATION)
 
     refund = stack.saleor.payload(
         REFUND, amount=Decimal("5.00"), transaction={"id": payload["transaction"]["id"]}
@@ -86,5 +95,6 @@ async def test_each_money_path_stays_within_its_database_budget(stack: Stack) ->
         body = response.json()
         assert body["result"] == "REFUND_SUCCESS", body
         await _delivered(stack, body["pspReference"])
-    _within(refunding, REFUND.path, REFUND_REQUEST)
-    _within(refunding, "/notify/refund", REFUND_NOTIFICATION)
+    over += _over(refunding, REFUND.path, REFUND_REQUEST)
+    over += _over(refunding, "/notify/refund", REFUND_NOTIFICATION)
+    assert not over, "\n".join(over)
