@@ -104,6 +104,7 @@ async def register(request: Request) -> Response:
             jwks=jwks,
             keys=services.keys,
         )
+    services.installations.clear()
     log.info("installed", extra={"saleor_api_url": api_url, "installation_id": installation.id})
     return JSONResponse({"success": True})
 

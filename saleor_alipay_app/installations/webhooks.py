@@ -83,13 +83,20 @@ async def keep_jwks(
 
 
 async def _verify(
-    services: AppServices, installation: Installation, signature: str, body: bytes
+    services: AppServices,
+    installation: Installation,
+    signature: str,
+    body: bytes,
+    *,
+    refetch: bool = True,
 ) -> None:
+    """Verify with the installation's JWKS; on an unknown key or a failed check, and with
+    ``refetch``, fetch Saleor's JWKS again (rate-limited) and keep it if it verifies."""
     try:
         verify_detached(signature, body, installation.jwks or {})
         return
     except SignatureInvalid as first:
-        if not first.retry_with_fresh_keys:
+        if not first.retry_with_fresh_keys or not refetch:
             raise Unauthorized(
                 "INVALID_SIGNATURE", f"Saleor-Signature refused: {first.reason}"
             ) from None
@@ -106,6 +113,15 @@ async def _verify(
     await keep_jwks(services, installation, fresh)
 
 
+def _same(stored: Installation, kept: Installation) -> bool:
+    """Whether the row read again says nothing the kept copy did not."""
+    return (
+        stored.app_id == kept.app_id
+        and stored.jwks == kept.jwks
+        and stored.updated_at == kept.updated_at
+    )
+
+
 async def authenticate_webhook(request: Request, event: SyncEvent) -> SaleorWebhook:
     services = app_services(request)
     api_url = request.headers.get("saleor-api-url")
@@ -114,15 +130,23 @@ async def authenticate_webhook(request: Request, event: SyncEvent) -> SaleorWebh
     signature = request.headers.get("saleor-signature")
     if not signature:
         raise Unauthorized("MISSING_SIGNATURE", "Saleor-Signature header is missing")
-    async with services.sessions() as session:
-        installation = await InstallationRepository(session).get_by_api_url(api_url)
+    installation = await services.installations.by_api_url(services.sessions, api_url)
     if installation is None:
         raise Unauthorized(
             "UNKNOWN_INSTALLATION",
             f"no installation for {api_url}: install the app from that Saleor dashboard first",
         )
     body = await _read_body(request)
-    await _verify(services, installation, signature, body)
+    try:
+        await _verify(services, installation, signature, body, refetch=False)
+    except Unauthorized:
+        # The copy kept in memory may be older than the row (another process refreshed the keys
+        # or the app was installed again): the row first, then Saleor's JWKS (rate-limited).
+        stored = await services.installations.by_api_url(services.sessions, api_url, fresh=True)
+        if stored is None:
+            raise
+        installation = stored
+        await _verify(services, installation, signature, body)
     try:
         payload = json.loads(body, parse_float=Decimal)
     except (json.JSONDecodeError, UnicodeDecodeError):
@@ -131,6 +155,10 @@ async def authenticate_webhook(request: Request, event: SyncEvent) -> SaleorWebh
         raise Invalid("INVALID_PAYLOAD", "webhook body is not a JSON object")
     recipient = payload.get("recipient")
     recipient_id = recipient.get("id") if isinstance(recipient, dict) else None
+    if recipient_id != installation.app_id:
+        stored = await services.installations.by_api_url(services.sessions, api_url, fresh=True)
+        if stored is not None and not _same(stored, installation):
+            installation = stored  # installed again by another process; its row decides
     if recipient_id != installation.app_id:
         raise Forbidden(
             "RECIPIENT_MISMATCH",
