@@ -1,10 +1,10 @@
 """The admin API behind the dashboard pages: channels and their Antom configuration, the
 connection test, agreements, payments, refunds, and "inquire now".
 
-Every route authenticates the dashboard's token (`admin_auth`) and works inside the token's
+Every route authenticates the dashboard's token (`admin.auth`) and works inside the token's
 installation only. Looking and acting on payments needs HANDLE_PAYMENTS; changing (or testing)
-a configuration needs MANAGE_APPS as well. The work itself lives in `operations`, shared with
-the CLI.
+a configuration needs MANAGE_APPS as well. The work itself lives in the domains (`channels`,
+`agreements.staff`, `payments.staff`), shared with the operators' commands (`admin/cli.py`).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The admin API of customs declarations: list, read, declare, inquire and re-declare.
 
-Every route authenticates the dashboard's token (`admin_auth`, HANDLE_PAYMENTS) and works
+Every route authenticates the dashboard's token (`admin.auth`, HANDLE_PAYMENTS) and works
 inside the token's installation only. Bodies are read by hand so that any bad input gets the
 API's error shape (`{"success": false, "error": {"code", "message"}}`, HTTP 400) and nothing
 is sent to Antom. Refusals are `AppError`s, answered by the web app's handler.

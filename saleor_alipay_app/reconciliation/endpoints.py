@@ -1,7 +1,7 @@
 """The admin API of reconciliation results: the days reconciled, and one day's files and
 rows (filtered by kind).
 
-Every route authenticates the dashboard's token (`admin_auth`, HANDLE_PAYMENTS) and works
+Every route authenticates the dashboard's token (`admin.auth`, HANDLE_PAYMENTS) and works
 inside the token's installation only; bad input gets the API's error shape (HTTP 400).
 """
 
