@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
@@ -206,3 +206,41 @@ def foreign_key(target: str, *, nullable: bool = False) -> Any:
 def created_at_field() -> Any:
     """A timestamp column set to now when the row is made."""
     return Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+
+
+# -- rows kept in memory per process ----------------------------------------------------------
+
+Key = TypeVar("Key")
+
+
+class KeptRows(Generic[Key, Row]):
+    """Rows kept in memory per process, each read once through ``load`` and kept under
+    ``index(key)``. A change made in this process clears them; a change made by another process
+    shows up where the kept copy no longer fits (a refused signature, say), and the caller then
+    reads the row again (``fresh=True``) before refusing."""
+
+    def __init__(
+        self,
+        load: Callable[[AsyncSession, Key], Awaitable[Row | None]],
+        index: Callable[[Key], Hashable] = lambda key: key,
+    ) -> None:
+        self._load = load
+        self._index = index
+        self._rows: dict[Hashable, Row] = {}
+
+    async def get(
+        self, sessions: async_sessionmaker[AsyncSession], key: Key, *, fresh: bool = False
+    ) -> Row | None:
+        index = self._index(key)
+        if not fresh and index in self._rows:
+            return self._rows[index]
+        async with sessions() as session:
+            row = await self._load(session, key)
+        if row is None:
+            self._rows.pop(index, None)
+        else:
+            self._rows[index] = row
+        return row
+
+    def clear(self) -> None:
+        self._rows.clear()

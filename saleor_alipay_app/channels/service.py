@@ -30,7 +30,7 @@ from saleor_alipay_app.channels.models import ChannelConfig
 from saleor_alipay_app.channels.repository import ChannelConfigRepository
 from saleor_alipay_app.channels.schemas import ChannelConfigForm
 from saleor_alipay_app.crypto import CryptoError, KeyRing
-from saleor_alipay_app.db import Sessions, transaction, utcnow
+from saleor_alipay_app.db import KeptRows, Sessions, transaction, utcnow
 from saleor_alipay_app.errors import (
     ConfigurationError,
     Invalid,
@@ -206,32 +206,14 @@ class AntomClientPool:
         return public
 
 
-class ChannelConfigCache:
-    """Channel configurations by their public id (the one in Antom's notification URLs), kept in
-    memory per process. A save in this process forgets them; a change made by another process
-    shows as a refused signature or client id, and the caller then reads the row again
-    (``fresh=True``) before refusing."""
+def config_cache() -> KeptRows[str, ChannelConfig]:
+    """Channel configurations by their public id, the one in Antom's notification URLs (see
+    `db.KeptRows`): a save clears them, a refused notification reads its row again."""
 
-    def __init__(self) -> None:
-        self._by_public_id: dict[str, ChannelConfig] = {}
+    async def load(session: AsyncSession, public_id: str) -> ChannelConfig | None:
+        return await ChannelConfigRepository(session).config_by_public_id(public_id)
 
-    async def by_public_id(
-        self, sessions: Sessions, public_id: str, *, fresh: bool = False
-    ) -> ChannelConfig | None:
-        if not fresh:
-            cached = self._by_public_id.get(public_id)
-            if cached is not None:
-                return cached
-        async with sessions() as session:
-            config = await ChannelConfigRepository(session).config_by_public_id(public_id)
-        if config is None:
-            self._by_public_id.pop(public_id, None)
-        else:
-            self._by_public_id[public_id] = config
-        return config
-
-    def clear(self) -> None:
-        self._by_public_id.clear()
+    return KeptRows(load)
 
 
 def mask(value: str, keep: int = 4) -> str:

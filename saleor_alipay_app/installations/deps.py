@@ -13,7 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from saleor_alipay_app.config import Settings
 from saleor_alipay_app.crypto import KeyRing
-from saleor_alipay_app.installations.service import InstallationCache
+from saleor_alipay_app.db import KeptRows
+from saleor_alipay_app.installations.models import Installation
+from saleor_alipay_app.installations.service import installation_cache
 from saleor_alipay_app.saleor.client import SaleorClient
 
 
@@ -29,8 +31,8 @@ class AppServices:
     saleor: SaleorClient
     # Monotonic time of the last JWKS refetch per installation (bounds refetches from forgeries).
     jwks_refetched_at: dict[int, float] = field(default_factory=dict)
-    # Installations (with their JWKS) by Saleor API URL, for webhooks (see `InstallationCache`).
-    installations: InstallationCache = field(default_factory=InstallationCache)
+    # Installations (with their JWKS) by Saleor API URL, for webhooks (see `db.KeptRows`).
+    installations: KeptRows[str, Installation] = field(default_factory=installation_cache)
 
     def base_url(self, request: Request) -> str:
         """APP_URL, or else the request's own base URL."""

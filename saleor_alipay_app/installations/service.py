@@ -3,7 +3,9 @@ one), and the ones webhooks name, kept in memory per process."""
 
 from __future__ import annotations
 
-from saleor_alipay_app.db import Sessions
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from saleor_alipay_app.db import KeptRows, Sessions
 from saleor_alipay_app.errors import Invalid, NotFound
 from saleor_alipay_app.installations.models import Installation
 from saleor_alipay_app.installations.repository import InstallationRepository, normalize_api_url
@@ -33,30 +35,11 @@ async def pick_installation(sessions: Sessions, api_url: str | None) -> Installa
     return installations[0]
 
 
-class InstallationCache:
-    """Installations by the Saleor API URL their webhooks name, with their cached JWKS, kept in
-    memory per process. A registration in this process forgets them; a change made by another
-    process (new signing keys, a reinstall) shows as a refused signature or recipient, and the
-    caller then reads the row again (``fresh=True``) before refusing."""
+def installation_cache() -> KeptRows[str, Installation]:
+    """Installations by the Saleor API URL their webhooks name, with their JWKS (see
+    `db.KeptRows`): a registration clears them, a refused webhook reads its row again."""
 
-    def __init__(self) -> None:
-        self._by_url: dict[str, Installation] = {}
+    async def load(session: AsyncSession, api_url: str) -> Installation | None:
+        return await InstallationRepository(session).get_by_api_url(api_url)
 
-    async def by_api_url(
-        self, sessions: Sessions, api_url: str, *, fresh: bool = False
-    ) -> Installation | None:
-        key = normalize_api_url(api_url)
-        if not fresh:
-            cached = self._by_url.get(key)
-            if cached is not None:
-                return cached
-        async with sessions() as session:
-            installation = await InstallationRepository(session).get_by_api_url(api_url)
-        if installation is None:
-            self._by_url.pop(key, None)
-        else:
-            self._by_url[key] = installation
-        return installation
-
-    def clear(self) -> None:
-        self._by_url.clear()
+    return KeptRows(load, normalize_api_url)

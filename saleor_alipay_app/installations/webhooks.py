@@ -130,7 +130,7 @@ async def authenticate_webhook(request: Request, event: SyncEvent) -> SaleorWebh
     signature = request.headers.get("saleor-signature")
     if not signature:
         raise Unauthorized("MISSING_SIGNATURE", "Saleor-Signature header is missing")
-    installation = await services.installations.by_api_url(services.sessions, api_url)
+    installation = await services.installations.get(services.sessions, api_url)
     if installation is None:
         raise Unauthorized(
             "UNKNOWN_INSTALLATION",
@@ -142,7 +142,7 @@ async def authenticate_webhook(request: Request, event: SyncEvent) -> SaleorWebh
     except Unauthorized:
         # The copy kept in memory may be older than the row (another process refreshed the keys
         # or the app was installed again): the row first, then Saleor's JWKS (rate-limited).
-        stored = await services.installations.by_api_url(services.sessions, api_url, fresh=True)
+        stored = await services.installations.get(services.sessions, api_url, fresh=True)
         if stored is None:
             raise
         installation = stored
@@ -156,7 +156,7 @@ async def authenticate_webhook(request: Request, event: SyncEvent) -> SaleorWebh
     recipient = payload.get("recipient")
     recipient_id = recipient.get("id") if isinstance(recipient, dict) else None
     if recipient_id != installation.app_id:
-        stored = await services.installations.by_api_url(services.sessions, api_url, fresh=True)
+        stored = await services.installations.get(services.sessions, api_url, fresh=True)
         if stored is not None and not _same(stored, installation):
             installation = stored  # installed again by another process; its row decides
     if recipient_id != installation.app_id:

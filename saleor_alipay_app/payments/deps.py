@@ -10,7 +10,9 @@ from datetime import timedelta
 from fastapi import Request
 
 from saleor_alipay_app.channels.deps import AntomDeps
-from saleor_alipay_app.channels.service import ChannelConfigCache
+from saleor_alipay_app.channels.models import ChannelConfig
+from saleor_alipay_app.channels.service import config_cache
+from saleor_alipay_app.db import KeptRows
 from saleor_alipay_app.installations.deps import AppServices
 from saleor_alipay_app.payments.reporting import SaleorReporter
 
@@ -29,8 +31,8 @@ class Services(AppServices):
     objects and the payment use-cases' dependencies."""
 
     payments: PaymentDeps
-    # Configurations by public id, for Antom's notifications (see `ChannelConfigCache`).
-    configs: ChannelConfigCache = field(default_factory=ChannelConfigCache)
+    # Configurations by public id, for Antom's notifications (see `db.KeptRows`).
+    configs: KeptRows[str, ChannelConfig] = field(default_factory=config_cache)
 
 
 def services_of(request: Request) -> Services:

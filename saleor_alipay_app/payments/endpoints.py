@@ -65,9 +65,7 @@ async def notify(public_id: str, kind: str, request: Request) -> Response:
     # A payment notification uses only the configuration's id and keys, so the copy kept in
     # memory serves (a changed key shows in the signature check below); the others call Antom
     # with the configuration, so they read it afresh.
-    config = await services.configs.by_public_id(
-        services.sessions, public_id, fresh=kind != "payment"
-    )
+    config = await services.configs.get(services.sessions, public_id, fresh=kind != "payment")
     if config is None:
         return _refuse(404, "unknown notification address")
     body = await request.body()
@@ -77,7 +75,7 @@ async def notify(public_id: str, kind: str, request: Request) -> Response:
         _verify(services, config, request, body)
     except SignatureError as first:
         # Another process may have changed the configuration (keys, client id): read it again.
-        fresh = await services.configs.by_public_id(services.sessions, public_id, fresh=True)
+        fresh = await services.configs.get(services.sessions, public_id, fresh=True)
         try:
             if fresh is None or fresh.updated_at == config.updated_at:
                 raise first
