@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 import uvicorn
@@ -14,7 +14,7 @@ from saleor_alipay_app.admin.cli import agreements_app, payments_app
 from saleor_alipay_app.channels import cli as channels_cli
 from saleor_alipay_app.composition import CommandOperator, cli_settings
 from saleor_alipay_app.config import ConfigError
-from saleor_alipay_app.crypto import KEY_FILE_NAME, CryptoError, generate_key
+from saleor_alipay_app.crypto import KEY_FILE_NAME, CryptoError, generate_key, load_key_ring
 from saleor_alipay_app.customs import cli as customs_cli
 from saleor_alipay_app.installations.cli import Operator
 from saleor_alipay_app.reconciliation import cli as reconciliation_cli
@@ -38,25 +38,49 @@ def _hand_over_services(ctx: typer.Context) -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            envvar="WEB_CONCURRENCY",
+            help="Worker processes sharing the port (PostgreSQL only; migrations run once first).",
+        ),
+    ] = 1,
 ) -> None:
     """Apply migrations and serve the app (SQLite by default; no other service needed)."""
     settings = cli_settings()
+    from saleor_alipay_app.db import migrate as run_migrate
     from saleor_alipay_app.web import create_app
 
+    if workers > 1 and settings.is_sqlite:
+        typer.echo(
+            f"serve --workers {workers} needs PostgreSQL: set DATABASE_URL=postgresql://... "
+            "(SQLite serves one app process; run it without --workers)",
+            err=True,
+        )
+        raise typer.Exit(2)
     try:
-        application = create_app(settings)
+        application = create_app(settings, run_migrations=workers == 1)
+        if workers > 1:
+            # Once, here, rather than racing in every worker: in development the key file the
+            # workers then all read, and the migrations.
+            load_key_ring(settings)
+            run_migrate(settings)
     except (ConfigError, CryptoError) as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
-    uvicorn.run(
-        application,
-        host=host,
-        port=port,
-        log_config=None,
-        proxy_headers=True,
-        forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
-        timeout_graceful_shutdown=20,
-    )
+    server_options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_config": None,
+        "proxy_headers": True,
+        "forwarded_allow_ips": os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        "timeout_graceful_shutdown": 20,
+    }
+    if workers == 1:
+        uvicorn.run(application, **server_options)
+        return
+    uvicorn.run("saleor_alipay_app.web:worker_app", factory=True, workers=workers, **server_options)
 
 
 @app.command()

@@ -57,6 +57,24 @@ class Settings(BaseSettings):
         default=None,
         description="Comma-separated patterns (`*` wildcard) of Saleor API URLs that may install.",
     )
+    db_pool_size: int = Field(
+        default=20,
+        ge=1,
+        le=1000,
+        description="PostgreSQL connections each app process keeps open.",
+    )
+    db_max_overflow: int = Field(
+        default=10,
+        ge=0,
+        le=1000,
+        description="Extra PostgreSQL connections a process may open under a burst.",
+    )
+    db_pool_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        le=60,
+        description="Seconds a request waits for a free PostgreSQL connection.",
+    )
     log_level: str = Field(default="INFO")
     antom_call_timeout: float = Field(default=10.0, gt=0, le=60)
     saleor_call_timeout: float = Field(default=10.0, gt=0, le=60)

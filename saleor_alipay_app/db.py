@@ -19,6 +19,7 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import Column, DateTime, ForeignKey, Integer, String, Text, event, func, text
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -114,9 +115,24 @@ def create_engine(settings: Settings) -> AsyncEngine:
         engine = create_async_engine(settings.database_url)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(
-        settings.database_url, pool_size=10, max_overflow=20, pool_pre_ping=True
+    engine = create_async_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout,
+        pool_recycle=1800,
     )
+    event.listen(engine.sync_engine, "checkout", _refuse_closed_connection)
+    return engine
+
+
+def _refuse_closed_connection(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """Instead of a round trip per checkout (``pool_pre_ping``): a connection the server has
+    closed since it was returned (a restart, ``pg_terminate_backend``, an idle timeout) is known
+    to asyncpg without asking, and the pool then opens a fresh one in its place."""
+    connection = getattr(dbapi_connection, "driver_connection", None)
+    if connection is not None and connection.is_closed():
+        raise DisconnectionError("the database closed this connection while it was idle")
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -130,6 +146,29 @@ async def transaction(
     """One unit of work: committed when the block ends, rolled back when it raises."""
     async with sessions() as session, session.begin():
         yield session
+
+
+@asynccontextmanager
+async def exclusive(sessions: async_sessionmaker[AsyncSession], lock: int) -> AsyncIterator[bool]:
+    """Whether this process holds ``lock`` for the block: work that one process at a time may do.
+
+    On PostgreSQL, a session advisory lock held on one connection (outside any transaction) for
+    the block; it is released at the end, or by the server if the process dies. On SQLite the
+    app runs as one process (`serve --workers` needs PostgreSQL), so the answer is always yes.
+    """
+    engine = sessions.kw["bind"]
+    assert isinstance(engine, AsyncEngine)
+    if engine.dialect.name != "postgresql":
+        yield True
+        return
+    async with engine.connect() as base:
+        conn = await base.execution_options(isolation_level="AUTOCOMMIT")
+        held = bool(await conn.scalar(text("SELECT pg_try_advisory_lock(:lock)"), {"lock": lock}))
+        try:
+            yield held
+        finally:
+            if held:
+                await conn.execute(text("SELECT pg_advisory_unlock(:lock)"), {"lock": lock})
 
 
 async def ping(engine: AsyncEngine) -> None:

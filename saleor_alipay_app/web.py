@@ -17,6 +17,7 @@ from saleor_alipay_app.config import Settings, get_settings, warn_development_de
 from saleor_alipay_app.customs import endpoints as customs_endpoints
 from saleor_alipay_app.errors import AppError, Invalid
 from saleor_alipay_app.installations import endpoints as register
+from saleor_alipay_app.logs import configure_logging
 from saleor_alipay_app.payments import endpoints as antom_notifications
 from saleor_alipay_app.payments.sweeper import Sweeper
 from saleor_alipay_app.payments.webhooks import router as payment_webhooks
@@ -72,3 +73,11 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
     app.include_router(customs_endpoints.router)
     app.include_router(reconciliation_endpoints.router)
     return app
+
+
+def worker_app() -> FastAPI:
+    """The app of one `serve --workers N` process: settings from the environment, logging set
+    up, migrations already applied by the parent."""
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    return create_app(settings, run_migrations=False)

@@ -3,8 +3,10 @@
 Each round it inquires payments and refunds whose outcome is unknown (with backoff), cancels
 payments past their deadline, resends reports Saleor has not confirmed, refreshes tokens close
 to expiry and revokes guests' agreements once their payment is final. Work is claimed in short
-transactions (`FOR UPDATE SKIP LOCKED` on PostgreSQL) and leased by moving its due time, so any
-number of app processes can sweep one database without doing anything twice at once.
+transactions (`FOR UPDATE SKIP LOCKED` on PostgreSQL) and leased by moving its due time, and on
+PostgreSQL a round runs under an advisory lock, so that of the app processes sharing a database
+(`serve --workers N`, replicas) one sweeps at a time: a refresh token is used once, a guest's
+agreement revoked once.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from saleor_alipay_app.antom.client import AntomUnavailable
 from saleor_alipay_app.antom.models import ApplyTokenRequest
 from saleor_alipay_app.antom.results import Outcome
 from saleor_alipay_app.channels.repository import ChannelConfigRepository
-from saleor_alipay_app.db import transaction, utcnow
+from saleor_alipay_app.db import exclusive, transaction, utcnow
 from saleor_alipay_app.http import deadline_in
 from saleor_alipay_app.payments.deps import PaymentDeps
 from saleor_alipay_app.payments.models import Payment, PaymentStatus, Refund, RefundStatus
@@ -42,6 +44,8 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)
 BATCH = 50
 CALL_BUDGET = 10.0
+# The PostgreSQL advisory lock a sweeper round holds (any fixed 64-bit number, unique to us).
+SWEEPER_LOCK = 0x5A1E_0A11_5EE9
 
 
 def _backoff(count: int) -> timedelta:
@@ -68,7 +72,9 @@ class Sweeper:
     async def _run(self) -> None:
         while True:
             try:
-                await self.sweep_once()
+                async with exclusive(self.deps.sessions, SWEEPER_LOCK) as ours:
+                    if ours:
+                        await self.sweep_once()
             except asyncio.CancelledError:
                 raise
             except Exception:

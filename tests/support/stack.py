@@ -170,7 +170,11 @@ class Stack:
 
 @contextlib.asynccontextmanager
 async def started_stack(
-    settings: Settings, tmp: Path, *, sandbox_options: dict[str, Any] | None = None
+    settings: Settings,
+    tmp: Path,
+    *,
+    sandbox_options: dict[str, Any] | None = None,
+    sweeper_interval: float = 0.3,
 ) -> AsyncIterator[Stack]:
     merchant_key = cached_key("merchant")
     antom_key = cached_key("antom")
@@ -185,7 +189,11 @@ async def started_stack(
         **(sandbox_options or {}),
     )
     app_settings = settings.model_copy(
-        update={"sweeper_interval": 0.3, "antom_call_timeout": 3.0, "report_confirm_delay": 1.0}
+        update={
+            "sweeper_interval": sweeper_interval,
+            "antom_call_timeout": 3.0,
+            "report_confirm_delay": 1.0,
+        }
     )
     async with (
         double.serve(),
@@ -488,7 +496,12 @@ def app_process_env(settings: Settings, *, sweeper_interval: float) -> dict[str,
 
 
 async def start_app_process(
-    settings: Settings, log: Path, *, sweeper_interval: float, ready_timeout: float = 30.0
+    settings: Settings,
+    log: Path,
+    *,
+    sweeper_interval: float,
+    ready_timeout: float = 30.0,
+    workers: int = 1,
 ) -> AppProcess:
     """Start `python -m saleor_alipay_app serve` and wait until its /readyz answers 200."""
     port = free_port()
@@ -502,6 +515,8 @@ async def start_app_process(
             "127.0.0.1",
             "--port",
             str(port),
+            "--workers",
+            str(workers),
             env=app_process_env(settings, sweeper_interval=sweeper_interval),
             cwd=log.parent,
             stdout=output,
@@ -545,12 +560,14 @@ async def started_process_stack(
     tmp: Path,
     *,
     processes: int = 2,
+    workers: int = 1,
     sweeper_interval: float = 0.3,
     sandbox_options: dict[str, Any] | None = None,
 ) -> AsyncIterator[tuple[Stack, list[AppProcess]]]:
-    """Like `started_stack`, but the app runs as ``processes`` real `serve` subprocesses on
-    the test's database (the double and the sandbox stay in the test's loop). The stack's
-    `url` is the first process; deliver to another with `deliver_to`."""
+    """Like `started_stack`, but the app runs as ``processes`` real `serve` subprocesses (each
+    `serve --workers workers`) on the test's database (the double and the sandbox stay in the
+    test's loop). The stack's `url` is the first process; deliver to another with
+    `deliver_to`."""
     merchant_key = cached_key("merchant")
     antom_key = cached_key("antom")
     double = SaleorDouble()
@@ -579,7 +596,10 @@ async def started_process_stack(
             started = await asyncio.gather(
                 *(
                     start_app_process(
-                        app_settings, tmp / f"app-{n}.log", sweeper_interval=sweeper_interval
+                        app_settings,
+                        tmp / f"app-{n}.log",
+                        sweeper_interval=sweeper_interval,
+                        workers=workers,
                     )
                     for n in range(1, processes + 1)
                 ),
