@@ -112,7 +112,12 @@ def create_engine(settings: Settings) -> AsyncEngine:
         path = settings.sqlite_path
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(settings.database_url)
+        # One connection, taken in turn: SQLite lets one writer in at a time, and writers that
+        # wait on its lock sleep in its busy handler (1 to 100 ms a try), while requests that
+        # queue for the one connection are woken the moment it is free.
+        engine = create_async_engine(
+            settings.database_url, pool_size=1, max_overflow=0, pool_timeout=30
+        )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     engine = create_async_engine(

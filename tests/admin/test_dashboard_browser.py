@@ -291,6 +291,7 @@ async def test_a_store_admin_configures_tests_revokes_and_follows_payments(
         # -- find and revoke an agreement ---------------------------------------------------------
         await dashboard.open("agreements")
         rows = app.locator("table[data-table='agreements'] tbody tr")
+        await rows.nth(1).wait_for()
         assert await rows.count() == 2
         await dashboard.screenshot("agreements")
         filters = app.locator("form[data-filters='agreements']")
@@ -432,6 +433,7 @@ async def test_after_payment_pages_declare_and_reconcile(
         await dashboard.screenshot("declaration-detail")
         await dashboard.open("declarations")
         rows = app.locator("table[data-table='declarations'] tbody tr")
+        await rows.first.wait_for()
         assert await rows.count() == 1
         await dashboard.screenshot("declarations")
 

@@ -932,6 +932,7 @@ class SaleorDouble:
         self, *, base_url: str | None = None, channels: list[Channel] | None = None
     ) -> None:
         self.schema = saleor_schema()
+        self._documents: dict[str, tuple[DocumentNode, list[GraphQLError]]] = {}
         self.base_url_value = base_url
         self._private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.channels = channels if channels is not None else _default_channels()
@@ -1154,6 +1155,17 @@ class SaleorDouble:
                 return value.strip()
         return request.headers.get("authorization-bearer")
 
+    def _checked(self, query: str) -> tuple[DocumentNode, list[GraphQLError]]:
+        """The document and its validation errors, parsed and validated once per query text
+        (as Saleor caches them): an app sends the same few documents again and again."""
+        known = self._documents.get(query)
+        if known is None:
+            document = parse(query)  # GraphQLSyntaxError: not kept, raised again next time
+            known = (document, validate(self.schema, document))
+            if len(self._documents) < 256:
+                self._documents[query] = known
+        return known
+
     def _reject(self, query: str, errors: list[str], status_code: int = 400) -> Response:
         self.invalid_documents.append(InvalidDocument(query, errors))
         return _json_response(
@@ -1196,11 +1208,10 @@ class SaleorDouble:
             self.calls.append(GraphQLCall(operation_name, query, variables, token, 500))
             return PlainTextResponse("Internal Server Error", status_code=500)
         try:
-            document = parse(query)
+            document, errors = self._checked(query)
         except GraphQLSyntaxError as exc:
             self.calls.append(GraphQLCall(operation_name, query, variables, token, 400))
             return self._reject(query, [exc.message])
-        errors = validate(self.schema, document)
         operation = get_operation_ast(document, operation_name)
         if operation_name is None and operation is not None and operation.name is not None:
             operation_name = operation.name.value
