@@ -3,13 +3,16 @@ it signed, forged, tampered and misaddressed webhooks."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import httpx
+import jwt
 import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import text
 
 from saleor_alipay_app.config import Settings
@@ -257,6 +260,60 @@ async def test_forgery_after_refetch_is_still_refused(env: Env) -> None:
     response = await _deliver(env, body, signature=impostor.sign(body))
     assert response.status_code == 401
     assert env.saleor.jwks_fetches == 2  # refetched once, then refused
+
+
+def _forged_with_kid(body: bytes, kid: str) -> str:
+    """A Saleor-style signature naming ``kid``, made with a key that is not Saleor's."""
+    impostor = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return jwt.api_jws.encode(
+        body, impostor, algorithm="RS256", headers={"kid": kid}, is_payload_detached=True
+    )
+
+
+async def test_a_forgery_under_a_known_key_does_not_cost_a_rotation(env: Env) -> None:
+    """A forged signature naming Saleor's own kid is refused without asking Saleor for keys; the
+    genuinely rotated key that arrives a moment later is fetched and accepted."""
+    await _installed(env)
+    body = _body(env)
+    forged = await _deliver(env, body, signature=_forged_with_kid(body, env.saleor.kid))
+    assert forged.status_code == 401
+    assert "does not match" in _error(forged)
+    assert env.saleor.jwks_fetches == 1, "a failed check under a known kid never refetches"
+    env.saleor.rotate_key()
+    genuine = await _deliver(env, _body(env))
+    assert genuine.status_code not in {400, 401, 403}, genuine.text
+    assert env.saleor.jwks_fetches == 2
+
+
+async def test_a_forgery_under_an_unknown_key_does_not_cost_a_rotation(env: Env) -> None:
+    """An unknown kid is worth one fetch; a rotation right after it waits for the next fetch
+    (at most one per interval) instead of being refused."""
+    await _installed(env)
+    body = _body(env)
+    forged = await _deliver(env, body, signature=_forged_with_kid(body, "made-up"))
+    assert forged.status_code == 401
+    assert env.saleor.jwks_fetches == 2
+    env.saleor.rotate_key()
+    genuine = await _deliver(env, _body(env))
+    assert genuine.status_code not in {400, 401, 403}, genuine.text
+    assert env.saleor.jwks_fetches == 3
+
+
+async def test_made_up_key_ids_cannot_hammer_saleor(env: Env) -> None:
+    """A burst of made-up kids shares one or two fetches (single flight, spaced); a kid Saleor
+    does not have is then refused without asking again."""
+    await _installed(env)
+    body = _body(env)
+    signatures = [_forged_with_kid(body, f"random-{n}") for n in range(16)]
+    answers = await asyncio.gather(*(_deliver(env, body, signature=s) for s in signatures))
+    assert [a.status_code for a in answers] == [401] * 16
+    assert 2 <= env.saleor.jwks_fetches <= 3, env.saleor.jwks_fetches
+    fetches = env.saleor.jwks_fetches
+    for signature in signatures[:4]:
+        again = await _deliver(env, body, signature=signature)
+        assert again.status_code == 401
+        assert "unknown signing key" in _error(again)
+    assert env.saleor.jwks_fetches == fetches
 
 
 async def test_recipient_mismatch_is_refused(env: Env) -> None:

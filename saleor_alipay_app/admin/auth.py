@@ -10,7 +10,6 @@ is trusted.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
@@ -20,13 +19,13 @@ import jwt
 from fastapi import Request
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
-from jwt.algorithms import RSAAlgorithm
 
 from saleor_alipay_app.errors import Forbidden, Invalid, Unauthorized
 from saleor_alipay_app.installations.models import Installation
 from saleor_alipay_app.installations.repository import InstallationRepository, normalize_api_url
 from saleor_alipay_app.installations.webhooks import keep_jwks, refresh_jwks
 from saleor_alipay_app.payments.deps import Services, services_of
+from saleor_alipay_app.saleor.jws import public_keys
 
 log = logging.getLogger(__name__)
 
@@ -59,10 +58,8 @@ def _bearer(request: Request) -> str:
 
 
 def _key_for(jwks: dict[str, Any], kid: str | None) -> Any:
-    for entry in jwks.get("keys") or []:
-        if isinstance(entry, dict) and entry.get("kid") == kid and entry.get("kty") == "RSA":
-            return RSAAlgorithm.from_jwk(json.dumps(entry))
-    return None
+    key = public_keys(jwks).get(kid) if isinstance(kid, str) else None
+    return key.key if key is not None else None
 
 
 def _decode(token: str, key: Any, installation: Installation) -> dict[str, Any]:
@@ -105,8 +102,8 @@ async def authenticate_staff(request: Request) -> StaffUser:
         raise Unauthorized("UNKNOWN_INSTALLATION", f"the app is not installed in {api_url}")
     kid = header.get("kid")
     key = _key_for(installation.jwks or {}, kid)
-    if key is None:
-        fresh = await refresh_jwks(services, installation)
+    if key is None and isinstance(kid, str):
+        fresh = await refresh_jwks(services, installation, kid)
         key = _key_for(fresh or {}, kid)
         if key is None:
             raise Unauthorized("INVALID_TOKEN", "token signed with an unknown key")

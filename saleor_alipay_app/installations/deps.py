@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from saleor_alipay_app.config import Settings
 from saleor_alipay_app.crypto import KeyRing
 from saleor_alipay_app.db import KeptRows
+from saleor_alipay_app.installations.jwks import SigningKeys
 from saleor_alipay_app.installations.models import Installation
 from saleor_alipay_app.installations.service import installation_cache
 from saleor_alipay_app.saleor.client import SaleorClient
@@ -29,8 +30,8 @@ class AppServices:
     http: httpx.AsyncClient
     antom_http: httpx.AsyncClient
     saleor: SaleorClient
-    # Monotonic time of the last JWKS refetch per installation (bounds refetches from forgeries).
-    jwks_refetched_at: dict[int, float] = field(default_factory=dict)
+    # Saleor's JWKS fetched again for an unknown key id only (see `installations.jwks`).
+    signing_keys: SigningKeys = field(default_factory=SigningKeys)
     # Installations (with their JWKS) by Saleor API URL, for webhooks (see `db.KeptRows`).
     installations: KeptRows[str, Installation] = field(default_factory=installation_cache)
 

@@ -1,16 +1,15 @@
 """Saleor's webhooks: authenticate every delivery before anything reads its body as JSON.
 
 Order of checks: `Saleor-Api-Url` names a known installation; `Saleor-Signature` verifies over the
-raw bytes with the installation's cached JWKS (refetched once on an unknown kid or a failed check,
-then refused); only then is the body parsed (decimals stay `Decimal`); `recipient.id` must be the
-installation's app id; `Saleor-Event` must name the route's event.
+raw bytes with the installation's cached JWKS (fetched again only for an unknown kid, see
+`installations.jwks`); only then is the body parsed (decimals stay `Decimal`); `recipient.id`
+must be the installation's app id; `Saleor-Event` must name the route's event.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import time
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -22,15 +21,12 @@ from saleor_alipay_app.errors import Forbidden, Invalid, TooLarge, Unauthorized
 from saleor_alipay_app.installations.deps import AppServices, app_services
 from saleor_alipay_app.installations.models import Installation
 from saleor_alipay_app.installations.repository import InstallationRepository
-from saleor_alipay_app.saleor.client import SaleorError
 from saleor_alipay_app.saleor.events import SyncEvent
 from saleor_alipay_app.saleor.jws import SignatureInvalid, verify_detached
 
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1_000_000
-# A forged signature may trigger at most one JWKS refetch per installation in this interval.
-JWKS_REFETCH_INTERVAL = 2.0
 
 
 @dataclass(frozen=True)
@@ -55,21 +51,15 @@ async def _read_body(request: Request) -> bytes:
     return bytes(body)
 
 
-async def refresh_jwks(services: AppServices, installation: Installation) -> dict[str, Any] | None:
-    """Fetch the installation's JWKS again, at most once per JWKS_REFETCH_INTERVAL, and keep
-    it. None when a refetch is not allowed now or Saleor cannot be reached."""
+async def refresh_jwks(
+    services: AppServices, installation: Installation, kid: str
+) -> dict[str, Any] | None:
+    """Saleor's JWKS fetched again because a signature names ``kid``, which the kept JWKS does
+    not have: the JWKS when it has it, else None (see `installations.jwks`)."""
     assert installation.id is not None
-    now = time.monotonic()
-    last = services.jwks_refetched_at.get(installation.id)
-    if last is not None and now - last < JWKS_REFETCH_INTERVAL:
-        return None
-    services.jwks_refetched_at[installation.id] = now
-    try:
-        fresh = await services.saleor.fetch_jwks(installation.saleor_api_url)
-    except SaleorError as exc:
-        log.warning("JWKS refetch failed for %s: %s", installation.saleor_api_url, exc)
-        return None
-    return fresh
+    return await services.signing_keys.jwks_with(
+        services.saleor, installation.id, installation.saleor_api_url, kid
+    )
 
 
 async def keep_jwks(
@@ -90,18 +80,19 @@ async def _verify(
     *,
     refetch: bool = True,
 ) -> None:
-    """Verify with the installation's JWKS; on an unknown key or a failed check, and with
-    ``refetch``, fetch Saleor's JWKS again (rate-limited) and keep it if it verifies."""
+    """Verify with the installation's JWKS; when the signature names a key id it does not have,
+    and with ``refetch``, with Saleor's JWKS fetched again, kept if it verifies. A signature that
+    fails under a known key id is refused at once."""
     try:
         verify_detached(signature, body, installation.jwks or {})
         return
     except SignatureInvalid as first:
-        if not first.retry_with_fresh_keys or not refetch:
+        if first.unknown_kid is None or not refetch:
             raise Unauthorized(
                 "INVALID_SIGNATURE", f"Saleor-Signature refused: {first.reason}"
             ) from None
-        reason = first.reason
-    fresh = await refresh_jwks(services, installation)
+        kid, reason = first.unknown_kid, first.reason
+    fresh = await refresh_jwks(services, installation, kid)
     if fresh is None:
         raise Unauthorized("INVALID_SIGNATURE", f"Saleor-Signature refused: {reason}")
     try:

@@ -1,100 +1,101 @@
-"""Saleor's webhook signatures: detached JWS, RS256, unencoded payload (RFC 7797).
+"""Saleor's webhook signatures: detached JWS, RS256, unencoded payload (RFC 7797), verified with
+PyJWT.
 
 ``Saleor-Signature`` is ``<base64url(header)>..<base64url(signature)>``; the signing input is
 ``base64url(header) + "." + raw body``. Verification runs over the exact bytes received, before
-anything parses them.
+anything parses them. Only RS256 is accepted, and only with ``b64: false`` listed in ``crit``.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from jwt import PyJWK, PyJWKSet, PyJWS
+from jwt.exceptions import InvalidSignatureError, InvalidTokenError, PyJWKError, PyJWKSetError
+
+_JWS = PyJWS(algorithms=["RS256"])
 
 
 class SignatureInvalid(Exception):
-    """The signature cannot be trusted; ``reason`` says why (safe to log)."""
+    """The signature cannot be trusted; ``reason`` says why (safe to log). ``unknown_kid`` is
+    set when the only thing wrong is a key id missing from the JWKS at hand: a rotation may
+    have happened, and only then is Saleor's JWKS worth fetching again."""
 
-    def __init__(self, reason: str, *, retry_with_fresh_keys: bool = False) -> None:
+    def __init__(self, reason: str, *, unknown_kid: str | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
-        self.retry_with_fresh_keys = retry_with_fresh_keys
+        self.unknown_kid = unknown_kid
 
 
-def _b64url_decode(part: str) -> bytes:
+def public_keys(jwks: Mapping[str, Any]) -> dict[str, PyJWK]:
+    """The RS256 verification keys of a JWKS document, by kid (parsed once per document)."""
     try:
-        return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
-    except (binascii.Error, ValueError):
-        raise SignatureInvalid("signature is not base64url") from None
+        text = json.dumps(jwks, sort_keys=True, separators=(",", ":"))
+    except (TypeError, ValueError):
+        return {}
+    return _parsed(text)
 
 
-def _b64url_int(value: str) -> int:
-    return int.from_bytes(_b64url_decode(value), "big")
-
-
-def public_keys(jwks: Mapping[str, Any]) -> dict[str, rsa.RSAPublicKey]:
-    """The RS256 verification keys of a JWKS document, by kid."""
-    keys: dict[str, rsa.RSAPublicKey] = {}
-    entries = jwks.get("keys")
+@lru_cache(maxsize=64)
+def _parsed(text: str) -> dict[str, PyJWK]:
+    document = json.loads(text)
+    entries = document.get("keys") if isinstance(document, dict) else None
     if not isinstance(entries, list):
-        return keys
-    for entry in entries:
-        if not isinstance(entry, dict) or entry.get("kty") != "RSA":
-            continue
-        kid, n, e = entry.get("kid"), entry.get("n"), entry.get("e")
-        if not isinstance(kid, str) or not isinstance(n, str) or not isinstance(e, str):
-            continue
-        if entry.get("alg", "RS256") != "RS256" or entry.get("use", "sig") != "sig":
-            continue
+        return {}
+    usable = [
+        entry
+        for entry in entries
+        if isinstance(entry, dict)
+        and entry.get("kty") == "RSA"
+        and isinstance(entry.get("kid"), str)
+        and entry.get("alg", "RS256") == "RS256"
+        and entry.get("use", "sig") == "sig"
+    ]
+    keys: dict[str, PyJWK] = {}
+    for entry in usable:  # one by one: a malformed entry must not hide the good ones
         try:
-            keys[kid] = rsa.RSAPublicNumbers(_b64url_int(e), _b64url_int(n)).public_key()
-        except (SignatureInvalid, ValueError):
+            [key] = PyJWKSet.from_dict({"keys": [entry]}).keys
+        except (PyJWKError, PyJWKSetError, ValueError):
             continue
+        keys[entry["kid"]] = key
     return keys
 
 
-def parse_header(signature: str) -> tuple[str, dict[str, Any], bytes]:
-    """Split a detached JWS and check its protected header. Returns (b64 header, header, sig)."""
-    parts = signature.strip().split(".")
-    if len(parts) != 3:
+def signing_kid(signature: str) -> str:
+    """The kid of a Saleor-style signature whose protected header is acceptable."""
+    if signature.count(".") != 2:
         raise SignatureInvalid("signature is not a JWS (expected three dot-separated parts)")
-    header_b64, payload_part, sig_b64 = parts
-    if payload_part != "":
+    if signature.split(".")[1] != "":
         raise SignatureInvalid("signature is not a detached JWS (payload part is not empty)")
     try:
-        header = json.loads(_b64url_decode(header_b64))
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise SignatureInvalid("JWS header is not JSON") from None
-    if not isinstance(header, dict):
-        raise SignatureInvalid("JWS header is not an object")
+        header = _JWS.get_unverified_header(signature)
+    except InvalidTokenError as exc:
+        raise SignatureInvalid(f"signature is not a JWS: {exc}") from None
     if header.get("alg") != "RS256":
         raise SignatureInvalid(f"JWS algorithm {header.get('alg')!r} is not accepted (RS256 only)")
-    if header.get("b64") is not False or "b64" not in (header.get("crit") or []):
+    crit = header.get("crit")
+    if header.get("b64") is not False or not isinstance(crit, list) or "b64" not in crit:
         raise SignatureInvalid("JWS must use an unencoded payload (b64: false, crit: [b64])")
-    if not isinstance(header.get("kid"), str):
+    kid = header.get("kid")
+    if not isinstance(kid, str):
         raise SignatureInvalid("JWS header has no kid")
-    return header_b64, header, _b64url_decode(sig_b64)
+    return kid
 
 
 def verify_detached(signature: str, body: bytes, jwks: Mapping[str, Any]) -> str:
     """Verify ``signature`` over ``body`` with the keys of ``jwks``; returns the kid used."""
-    header_b64, header, sig = parse_header(signature)
-    kid: str = header["kid"]
+    signature = signature.strip()
+    kid = signing_kid(signature)
     key = public_keys(jwks).get(kid)
     if key is None:
-        raise SignatureInvalid(f"unknown signing key {kid}", retry_with_fresh_keys=True)
+        raise SignatureInvalid(f"unknown signing key {kid}", unknown_kid=kid)
     try:
-        key.verify(
-            sig, header_b64.encode("ascii") + b"." + body, padding.PKCS1v15(), hashes.SHA256()
-        )
-    except InvalidSignature:
-        raise SignatureInvalid(
-            "signature does not match the body", retry_with_fresh_keys=True
-        ) from None
+        _JWS.decode_complete(signature, key.key, algorithms=["RS256"], detached_payload=body)
+    except InvalidSignatureError:
+        raise SignatureInvalid("signature does not match the body") from None
+    except InvalidTokenError as exc:
+        raise SignatureInvalid(f"signature refused: {exc}") from None
     return kid
