@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
+import aiosqlite
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import Column, DateTime, ForeignKey, Integer, String, Text, event, func, text
@@ -107,6 +110,30 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None
     cursor.close()
 
 
+class _InlineSQLite(aiosqlite.Connection):
+    """aiosqlite's connection with every call made on the event loop's own thread.
+
+    aiosqlite hands each call (a cursor, an execute, a fetch, a commit) to the connection's
+    worker thread and back: about four thread hops per statement, each waiting for the GIL
+    while the loop has other work, where the call itself (a point query or a small write on a
+    local file in WAL mode) takes microseconds. bench/README.md has the profile.
+    """
+
+    async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        if not self._running or not self._connection:
+            raise ValueError("Connection closed")
+        return fn(*args, **kwargs)
+
+
+async def _inline_sqlite(path: str) -> aiosqlite.Connection:
+    # Opened in aiosqlite's worker thread, then used from the loop's thread only.
+    connection = _InlineSQLite(
+        partial(sqlite3.connect, path, check_same_thread=False), iter_chunk_size=64
+    )
+    connection._thread.daemon = True
+    return await connection
+
+
 def create_engine(settings: Settings) -> AsyncEngine:
     if settings.is_sqlite:
         path = settings.sqlite_path
@@ -116,7 +143,11 @@ def create_engine(settings: Settings) -> AsyncEngine:
         # wait on its lock sleep in its busy handler (1 to 100 ms a try), while requests that
         # queue for the one connection are woken the moment it is free.
         engine = create_async_engine(
-            settings.database_url, pool_size=1, max_overflow=0, pool_timeout=30
+            settings.database_url,
+            pool_size=1,
+            max_overflow=0,
+            pool_timeout=30,
+            async_creator=partial(_inline_sqlite, str(path) if path is not None else ":memory:"),
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine

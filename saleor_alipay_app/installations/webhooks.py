@@ -140,7 +140,7 @@ async def authenticate_webhook(request: Request, event: SyncEvent) -> SaleorWebh
         await _verify(services, installation, signature, body)
     try:
         payload = json.loads(body, parse_float=Decimal)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, an integer over 4300 digits, ...
         raise Invalid("INVALID_PAYLOAD", "webhook body is not JSON") from None
     if not isinstance(payload, dict):
         raise Invalid("INVALID_PAYLOAD", "webhook body is not a JSON object")

@@ -7,7 +7,8 @@ stays exact; models ignore keys they do not name, and a missing required key is 
 
 from __future__ import annotations
 
-from decimal import Decimal
+import re
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -17,12 +18,31 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
 
 
-def _decimal(value: Any) -> Any:
+# Far beyond any amount Saleor sends (its amounts have at most 12 integer digits); a number past
+# it is refused here rather than overflowing a quantize later.
+_MAX_MAGNITUDE = 30
+_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?")
+
+
+def _decimal(value: Any) -> Decimal:
+    """An amount as an exact, finite, sane Decimal; anything else is a ValueError (a clear 400),
+    never a `decimal.InvalidOperation` escaping as a 500."""
     if isinstance(value, float):
         raise ValueError("amounts must be parsed as Decimal, never float")
-    if isinstance(value, int | str) and not isinstance(value, bool):
-        return Decimal(str(value))
-    return value
+    if isinstance(value, bool) or not isinstance(value, Decimal | int | str):
+        raise ValueError("amount must be a number")
+    if isinstance(value, str) and not _NUMBER.fullmatch(value):
+        # Decimal() alone would take "1_000", " 7 " and "Infinity"; JSON's number syntax only.
+        raise ValueError("amount is not a decimal number")
+    try:
+        number = value if isinstance(value, Decimal) else Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise ValueError("amount is not a decimal number") from None
+    if not number.is_finite():
+        raise ValueError("amount must be a finite number")
+    if number and abs(number.adjusted()) > _MAX_MAGNITUDE:
+        raise ValueError("amount is out of range")
+    return number
 
 
 class Ref(_Model):
