@@ -203,7 +203,14 @@ def serve(
         f"  scenario: {config.default_scenario.value}; state: {db or 'in memory'}",
     ]
     typer.echo("\n".join(lines))
-    uvicorn.run(create_sandbox_app(config), host=host, port=port, log_level="info")
+    # In-flight calls (a HANG scenario, a slow notification) get 10 s after SIGTERM or SIGINT.
+    uvicorn.run(
+        create_sandbox_app(config),
+        host=host,
+        port=port,
+        log_level="info",
+        timeout_graceful_shutdown=10,
+    )
 
 
 def _files_from_url(url: str, day: str, client_id: str | None) -> list[ReportFile]:
