@@ -6,8 +6,10 @@ rather than run half-configured.
 
 from __future__ import annotations
 
-import fnmatch
+import ipaddress
 import logging
+import re
+from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -21,6 +23,115 @@ DEFAULT_SQLITE_FILE = "saleor-alipay-app.db"
 
 class ConfigError(Exception):
     """The environment does not describe a runnable app; the message says what to fix."""
+
+
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_HOST_NAME = re.compile(rf"{_LABEL}(?:\.{_LABEL})*")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+@dataclass(frozen=True)
+class SaleorUrlPattern:
+    """One entry of ALLOWED_SALEOR_API_URLS, matched part by part, never as one string.
+
+    ``scheme://host[:port]/path``: the scheme and path are compared exactly (a ``*`` in the path
+    stands for characters within one segment); the host exactly, or with a leading ``*.`` that
+    stands for one or more DNS labels (never an IP address); the port exactly (the scheme's
+    default when absent) or ``*`` for any. A URL with user info, a query, a fragment, an
+    unusual host (an IP with a wildcard, a trailing dot, percent-escapes, non-ASCII) matches
+    nothing.
+    """
+
+    scheme: str
+    host: str  # lower case; "*.example.com" or "*" for a wildcard
+    port: int | None  # None: any port
+    path: re.Pattern[str]
+    text: str
+
+    @classmethod
+    def parse(cls, text: str) -> SaleorUrlPattern:
+        match = re.fullmatch(r"(https?)://([^/?#@\\]+)(/[^?#@\\]*)", text)
+        if match is None:
+            raise ValueError(
+                f"ALLOWED_SALEOR_API_URLS entry {text!r} must look like "
+                "https://shop.example.com/graphql/ (scheme, host, optional port, path)"
+            )
+        scheme, authority, path = match.groups()
+        if authority.startswith("["):  # an IPv6 literal, [::1] or [::1]:8000
+            host, _, rest = authority.partition("]")
+            host += "]"
+            if rest and not rest.startswith(":"):
+                raise ValueError(f"ALLOWED_SALEOR_API_URLS entry {text!r} has an invalid host")
+            port_text = rest[1:]
+        else:
+            host, _, port_text = authority.partition(":")
+        host = host.lower()
+        wildcard_host = host == "*" or host.startswith("*.")
+        plain = host[2:] if host.startswith("*.") else host
+        if host != "*" and not (_dns_name(plain) or _ip_literal(plain)):
+            raise ValueError(f"ALLOWED_SALEOR_API_URLS entry {text!r} has an invalid host")
+        if wildcard_host and host != "*" and _ip_literal(plain):
+            raise ValueError(f"ALLOWED_SALEOR_API_URLS entry {text!r}: no wildcard in an IP")
+        if port_text == "*":
+            port = None
+        elif port_text == "":
+            port = _DEFAULT_PORTS[scheme]
+        elif port_text.isdigit() and 0 < int(port_text) < 65536:
+            port = int(port_text)
+        else:
+            raise ValueError(f"ALLOWED_SALEOR_API_URLS entry {text!r} has an invalid port")
+        path_re = re.compile("[^/]*".join(re.escape(part) for part in path.split("*")))
+        return cls(scheme, host, port, path_re, text)
+
+    def matches(self, url: str) -> bool:
+        try:
+            parts = urlsplit(url)
+            port = parts.port
+        except ValueError:
+            return False
+        host = parts.hostname
+        if (
+            parts.scheme != self.scheme
+            or host is None
+            or "@" in parts.netloc
+            or parts.query
+            or parts.fragment
+            or not url.isascii()
+            or "%" in parts.netloc
+            or "\\" in url
+        ):
+            return False
+        if (port or _DEFAULT_PORTS[parts.scheme]) != self.port and self.port is not None:
+            return False
+        if not self.path.fullmatch(parts.path):
+            return False
+        if self.host == "*" or self.host.startswith("*."):
+            if not _dns_name(host):
+                return False
+            return self.host == "*" or (
+                host.endswith(self.host[1:]) and len(host) > len(self.host) - 1
+            )
+        return host == self.host or (_ip_literal(host) and _same_ip(host, self.host))
+
+
+def _dns_name(host: str) -> bool:
+    """A host name of DNS labels whose last label is not all digits (so never an IP address)."""
+    return bool(_HOST_NAME.fullmatch(host)) and not host.rpartition(".")[2].isdigit()
+
+
+def _ip_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+def _same_ip(a: str, b: str) -> bool:
+    try:
+        return ipaddress.ip_address(a.strip("[]")) == ipaddress.ip_address(b.strip("[]"))
+    except ValueError:
+        return False
 
 
 class Environment(StrEnum):
@@ -138,6 +249,14 @@ class Settings(BaseSettings):
             "or postgresql://user@host:5432/dbname"
         )
 
+    @field_validator("allowed_saleor_api_urls")
+    @classmethod
+    def _allowed_saleor_api_urls(cls, value: str | None) -> str | None:
+        for pattern in (value or "").split(","):
+            if pattern.strip():
+                SaleorUrlPattern.parse(pattern.strip())  # ValueError says what is wrong
+        return value
+
     @field_validator("app_url")
     @classmethod
     def _app_url(cls, value: str | None) -> str | None:
@@ -182,10 +301,14 @@ class Settings(BaseSettings):
         return Path(path)
 
     @property
-    def saleor_url_patterns(self) -> list[str]:
+    def saleor_url_patterns(self) -> list[SaleorUrlPattern]:
         if not self.allowed_saleor_api_urls:
             return []
-        return [p.strip() for p in self.allowed_saleor_api_urls.split(",") if p.strip()]
+        return [
+            SaleorUrlPattern.parse(p.strip())
+            for p in self.allowed_saleor_api_urls.split(",")
+            if p.strip()
+        ]
 
     def saleor_url_allowed(self, saleor_api_url: str) -> bool:
         """Whether a Saleor instance may install the app.
@@ -196,7 +319,7 @@ class Settings(BaseSettings):
         patterns = self.saleor_url_patterns
         if not patterns:
             return self.app_env is Environment.DEVELOPMENT
-        return any(fnmatch.fnmatchcase(saleor_api_url, pattern) for pattern in patterns)
+        return any(pattern.matches(saleor_api_url) for pattern in patterns)
 
 
 def _format_errors(error: ValidationError) -> str:
