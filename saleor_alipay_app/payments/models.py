@@ -207,6 +207,9 @@ class SaleorReport(SQLModel, table=True):
     )
     attempts: int = Field(default=0, sa_column=Column(Integer, nullable=False))
     next_attempt_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    # While set and ahead, one sender holds the report (`PaymentsRepository.claim_report`):
+    # concurrent deliveries of the same notification, and the sweepers, leave it alone.
+    sending_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     last_error: str | None = Field(default=None, max_length=512)
     created_at: datetime = created_at_field()
     sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))

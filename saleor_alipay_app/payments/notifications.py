@@ -39,7 +39,7 @@ from saleor_alipay_app.payments.models import (
 )
 from saleor_alipay_app.payments.qr_payments import complete_binding
 from saleor_alipay_app.payments.refunds import refund_report_key, settle_refund
-from saleor_alipay_app.payments.reporting import record_outcome
+from saleor_alipay_app.payments.reporting import SEND_LEASE, record_outcome
 from saleor_alipay_app.payments.repository import PaymentsRepository
 from saleor_alipay_app.payments.service import amount_of, final_report_key, settle_in
 
@@ -215,6 +215,13 @@ async def _process_payment(
         repo = PaymentsRepository(session)
         row = await _store(repo, deps, config, NotificationKind.PAYMENT, key, raw_body)
         result, report = await _settle_payment(repo, config, notification)
+        if report is not None:
+            assert report.id is not None
+            now = utcnow()
+            if not await repo.claim_report(report.id, now, now + SEND_LEASE):
+                # A concurrent delivery of this notification (or a sweeper) is telling Saleor;
+                # the outcome is stored and its report will reach Saleor without us.
+                result, report = NotificationResult(True, "report sent by another delivery"), None
         if report is None:
             assert result is not None
             _mark(row, result)

@@ -2,7 +2,9 @@
 
 A report is written in the same database transaction as the state change it reports, under a
 unique key (transaction, event type, pspReference): it exists once, whatever retries happen. It
-is then sent at once, and the sweeper resends whatever Saleor did not confirm. Saleor itself
+is then sent at once, and the sweeper resends whatever Saleor did not confirm. Each send is
+claimed first (a conditional update of its lease, `sending_until`), so that concurrent
+deliveries of one notification, or several processes, call Saleor once. Saleor itself
 treats the same (transaction, pspReference, type, amount) as already processed, so a resend
 after a lost answer is harmless.
 """
@@ -118,13 +120,19 @@ class SaleorReporter:
         return done and len(reports) == len(set(keys))
 
     async def send(self, report_id: int) -> bool:
-        """Send one report; True when Saleor confirmed it (now or before)."""
-        async with self.sessions() as session:
-            report = await PaymentsRepository(session).report(report_id)
+        """Send one report; True when Saleor confirmed it (now or before). A report is sent by
+        one caller at a time (`PaymentsRepository.claim_report`): while another holds it, or
+        after Saleor refused it for good, this returns False without calling Saleor."""
+        now = utcnow()
+        async with transaction(self.sessions) as session:
+            repo = PaymentsRepository(session)
+            report = await repo.report(report_id)
             if report is None:
                 return False
             if report.status is ReportStatus.DONE:
                 return True
+            if not await repo.claim_report(report_id, now, now + SEND_LEASE):
+                return False
             installation = await InstallationRepository(session).get(report.installation_id)
         outcome = await self.post(report, installation)
         async with transaction(self.sessions) as session:
@@ -186,6 +194,7 @@ async def record_outcome(session: AsyncSession, report_id: int, outcome: ReportO
     report = await PaymentsRepository(session).report(report_id)
     if report is None:
         return
+    report.sending_until = None  # the sender's lease ends with its outcome
     if outcome.status is ReportStatus.PENDING:
         if report.status is not ReportStatus.PENDING:
             return

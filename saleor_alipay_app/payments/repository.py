@@ -64,6 +64,8 @@ class PaymentsRepository:
         return await self.session.get(Payment, payment_id)
 
     async def payment_for_update(self, payment_id: int) -> Payment | None:
+        """The payment, locked for the caller's transaction. On PostgreSQL a row lock; on SQLite
+        the app's one connection already runs one transaction at a time (`db.create_engine`)."""
         query = select(Payment).where(col(Payment.id) == payment_id)
         if self._locks_rows:
             query = query.with_for_update()
@@ -261,6 +263,25 @@ class PaymentsRepository:
             select(SaleorReport).where(col(SaleorReport.report_key).in_(list(keys)))
         )
         return list(result.scalars())
+
+    async def claim_report(self, report_id: int, now: datetime, lease_until: datetime) -> bool:
+        """Whether this caller is now the one sender of a pending report: a conditional update,
+        so that of concurrent callers (in any process) exactly one wins until ``lease_until``
+        or until its outcome is recorded."""
+        result = await self.session.execute(
+            update(SaleorReport)
+            .where(
+                col(SaleorReport.id) == report_id,
+                col(SaleorReport.status) == ReportStatus.PENDING,
+                or_(
+                    col(SaleorReport.sending_until).is_(None),
+                    col(SaleorReport.sending_until) <= now,
+                ),
+            )
+            .values(sending_until=lease_until)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0) == 1)
 
     async def report(self, report_id: int) -> SaleorReport | None:
         return await self.session.get(SaleorReport, report_id)

@@ -29,6 +29,7 @@ from saleor_alipay_app.antom.money import Amount
 from saleor_alipay_app.channels.models import ChannelConfig
 from saleor_alipay_app.config import Settings
 from saleor_alipay_app.db import transaction, utcnow
+from saleor_alipay_app.history.models import History, HistorySubject
 from saleor_alipay_app.payments.models import Payment, PaymentStatus, ReportStatus, SaleorReport
 from saleor_alipay_app.payments.service import payment_request_id
 from saleor_alipay_app.saleor.events import SyncEvent
@@ -36,9 +37,11 @@ from tests.conftest import POSTGRES
 from tests.support.stack import (
     Stack,
     app_database,
+    app_rows,
     deliver_to,
     eventually,
     one_click_payload,
+    post_antom_notification,
     qr_purchase,
     sandbox_authorizations,
     sandbox_payments,
@@ -545,3 +548,29 @@ async def test_two_processes_pay_once_and_sweep_once(settings: Settings, tmp_pat
 
 async def _count_payments(stack: Stack, count: int) -> bool:
     return len(await sandbox_payments(stack)) >= count
+
+
+@needs_postgres
+async def test_duplicate_notifications_across_two_processes_report_once(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """One signed PAYMENT_RESULT delivered five times at once, to two `serve` processes on one
+    database: one settlement, one `transactionEventReport`, one history entry of it."""
+    from tests.payments.test_notifications import pending_payment
+
+    async with started_process_stack(settings, tmp_path) as (stack, processes):
+        pending = await pending_payment(stack)
+        body = pending.notification()
+        answers = await asyncio.gather(
+            *(
+                post_antom_notification(stack, "payment", body, to=processes[n % 2])
+                for n in range(5)
+            )
+        )
+        assert [a.status_code for a in answers] == [200] * 5
+        assert (await pending.answer())["result"] == "CHARGE_SUCCESS"
+        assert len(report_calls(stack, pending.transaction_id, "CHARGE_SUCCESS")) == 1
+        [report] = await app_rows(stack, SaleorReport, saleor_transaction_id=pending.transaction_id)
+        assert report.status is ReportStatus.DONE
+        sent = await app_rows(stack, History, subject=HistorySubject.REPORT, subject_id=report.id)
+        assert [h.status for h in sent] == ["CHARGE_SUCCESS:DONE"]

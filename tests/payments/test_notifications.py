@@ -219,6 +219,31 @@ async def test_duplicate_notifications_change_state_once_and_are_each_acknowledg
     assert session["result"] == "CHARGE_SUCCESS"
 
 
+async def test_concurrent_duplicate_notifications_report_to_saleor_once(stack: Stack) -> None:
+    """Five deliveries of one signed PAYMENT_RESULT at once: one settlement, one
+    `transactionEventReport` call and one history entry for it (each report is claimed by one
+    sender); every delivery is acknowledged."""
+    pending = await pending_payment(stack)
+    body = pending.notification()
+    answers = await asyncio.gather(
+        *(post_antom_notification(stack, "payment", body) for _ in range(5))
+    )
+    assert [(a.status_code, a.content) for a in answers] == [(200, ACK)] * 5
+    assert (await pending.answer())["result"] == "CHARGE_SUCCESS"
+    [report] = await app_rows(stack, SaleorReport, saleor_transaction_id=pending.transaction_id)
+    assert report.status is ReportStatus.DONE
+    assert report.sending_until is None
+    calls = [
+        call
+        for call in stack.saleor.calls
+        if "transactionEventReport" in call.query
+        and call.variables.get("id") == pending.transaction_id
+    ]
+    assert len(calls) == 1, calls
+    sent = await app_rows(stack, History, subject=HistorySubject.REPORT, subject_id=report.id)
+    assert [h.status for h in sent] == ["CHARGE_SUCCESS:DONE"]
+
+
 async def test_notification_for_another_amount_is_not_applied(stack: Stack) -> None:
     pending = await pending_payment(stack, Decimal("45.00"))
 

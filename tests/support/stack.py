@@ -382,15 +382,11 @@ def one_click_payload(stack: Stack, method_id: str, amount: Decimal) -> dict[str
 
 async def channel_config(stack: Stack, channel: str = "hk-web") -> Any:
     """The app's stored configuration of ``channel`` (a `ChannelConfig`)."""
-    from sqlmodel import select
 
     from saleor_alipay_app.channels.models import ChannelConfig
 
-    async with app_services(stack).sessions() as session:
-        result = await session.execute(
-            select(ChannelConfig).where(ChannelConfig.channel_slug == channel)
-        )
-        return result.scalars().one()
+    [config] = await app_rows(stack, ChannelConfig, channel_slug=channel)
+    return config
 
 
 async def post_antom_notification(
@@ -402,10 +398,11 @@ async def post_antom_notification(
     client_id: str = CLIENT_ID,
     path: str | None = None,
     signed_body: bytes | None = None,
+    to: AppProcess | None = None,
 ) -> httpx.Response:
     """POST a notification as Antom does: signed with ``key`` (Antom's by default) over the
     path of ``channel_config``'s notification URL of ``kind`` (or ``path``). ``signed_body``
-    signs other bytes than those sent (a tampered body)."""
+    signs other bytes than those sent (a tampered body); ``to`` sends it to that app process."""
     import json
 
     from saleor_alipay_app.antom.signing import now_request_time, sign, signature_header
@@ -428,7 +425,8 @@ async def post_antom_notification(
         "request-time": request_time,
         "signature": signature_header(value),
     }
-    return await stack.http.post(stack.url(path), content=raw, headers=headers)
+    url = to.url + path if to is not None else stack.url(path)
+    return await stack.http.post(url, content=raw, headers=headers)
 
 
 async def app_rows(stack: Stack, model: Any, **equal: Any) -> list[Any]:
@@ -438,7 +436,11 @@ async def app_rows(stack: Stack, model: Any, **equal: Any) -> list[Any]:
     query = select(model)
     for name, value in equal.items():
         query = query.where(getattr(model, name) == value)
-    async with app_services(stack).sessions() as session:
+    if hasattr(stack.app, "server"):  # the app in this process: its own sessions
+        async with app_services(stack).sessions() as session:
+            result = await session.execute(query.order_by(model.id))
+            return list(result.scalars().all())
+    async with app_database(stack) as sessions, sessions() as session:  # app processes
         result = await session.execute(query.order_by(model.id))
         return list(result.scalars().all())
 
