@@ -12,12 +12,20 @@ import asyncio
 import contextlib
 import json
 import sqlite3
+from collections.abc import Mapping
+from datetime import date
 from pathlib import Path
 from typing import Final
 
+from saleor_alipay_app.antom.models import PaymentStatus
+
+from .clock import ANTOM_TZ
 from .models import AuthSession, Binding, Declaration, Notification, Payment, Refund, StoredMerchant
 
 __all__ = ["Store"]
+
+# The payments that count towards a shopper's cumulative limits (API.md §11).
+_SPENDING: Final = frozenset({PaymentStatus.SUCCESS, PaymentStatus.PROCESSING})
 
 _SCHEMA: Final = (
     "CREATE TABLE IF NOT EXISTS records ("
@@ -50,7 +58,11 @@ class Store:
         self._payment_by_request: dict[tuple[str, str], str] = {}
         self._refund_by_request: dict[tuple[str, str], str] = {}
         self._refunds_by_payment: dict[str, set[str]] = {}
-        self._payments_by_user: dict[tuple[str, str], set[str]] = {}
+        # per shopper (wallet, login id): the minor units of their successful and in-process
+        # payments per day in Antom's time, kept as payments change, so that a period limit is a
+        # sum over days, not over every payment the shopper ever made
+        self._spent: dict[tuple[str, str], dict[date, int]] = {}
+        self._spent_by_payment: dict[str, tuple[tuple[str, str], date, int]] = {}
         self._declarations_by_payment: dict[str, set[tuple[str, str]]] = {}
         self._cancel_ids: set[str] = set()
         # records with work due later (finishing an in-process payment or refund, notifying)
@@ -225,15 +237,28 @@ class Store:
         payment_id = payment.payment_id
         self.payments[payment_id] = payment
         self._payment_by_request[(payment.client_id, payment.payment_request_id)] = payment_id
-        if payment.user_login_id is not None:
-            user = (payment.wallet.value, payment.user_login_id)
-            self._payments_by_user.setdefault(user, set()).add(payment_id)
+        self._count_spending(payment)
         if payment.cancel_id is not None:
             self._cancel_ids.add(payment.cancel_id)
         if payment.finalize_at is not None or payment.fail_notify_at is not None:
             self._scheduled_payments.add(payment_id)
         else:
             self._scheduled_payments.discard(payment_id)
+
+    def _count_spending(self, payment: Payment) -> None:
+        old = self._spent_by_payment.pop(payment.payment_id, None)
+        if old is not None:
+            user, day, value = old
+            days = self._spent[user]
+            days[day] -= value
+            if not days[day]:
+                del days[day]
+        if payment.user_login_id is not None and payment.status in _SPENDING:
+            user = (payment.wallet.value, payment.user_login_id)
+            day = payment.create_time.astimezone(ANTOM_TZ).date()
+            days = self._spent.setdefault(user, {})
+            days[day] = days.get(day, 0) + payment.amount.value
+            self._spent_by_payment[payment.payment_id] = (user, day, payment.amount.value)
 
     def put_payment(self, payment: Payment) -> None:
         self._index_payment(payment)
@@ -263,9 +288,9 @@ class Store:
         refund_id = self._refund_by_request.get((client_id, refund_request_id))
         return None if refund_id is None else self.refunds[refund_id]
 
-    def payments_of_user(self, wallet: str, user_login_id: str) -> list[Payment]:
-        ids = self._payments_by_user.get((wallet, user_login_id), set())
-        return [self.payments[payment_id] for payment_id in ids]
+    def spent_by_day(self, wallet: str, user_login_id: str) -> Mapping[date, int]:
+        """Minor units of the shopper's successful and in-process payments per day (UTC+8)."""
+        return self._spent.get((wallet, user_login_id), {})
 
     def cancel_id_taken(self, cancel_id: str) -> bool:
         return cancel_id in self._cancel_ids
