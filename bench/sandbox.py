@@ -16,7 +16,9 @@ the clock starts) at 1 and then at 32 concurrent with an aiohttp driver.
 It prints, per store and concurrency: pay answers per second, p50 and p99 latency, errors (any
 answer but HTTP 200 with `resultStatus` S), and `notified/s`: the same payments over the time
 until the receiver had acknowledged every payment notification they caused (the notifications
-are part of what a pay costs the sandbox). Last, the ratio of req/s at 32 to req/s at 1.
+are part of what a pay costs the sandbox), and the sandbox process's CPU time per pay over the
+same span (user + system, from /proc: the figure least moved by other work on the machine).
+Last, the ratio of req/s at 32 to req/s at 1.
 
 Bounded: at most --requests pay calls per phase (plus 50 for warm-up), each phase stopped after
 --max-seconds, and the sandbox and receiver processes are stopped at the end.
@@ -67,6 +69,15 @@ AMOUNT = Amount.from_decimal(Decimal("1.00"), "HKD")
 STORES = ("memory", "file")
 LEVELS = (1, 32)
 WARM_UP = 50
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process so far (Linux /proc), None elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -244,6 +255,13 @@ class Run:
     errors: int
     seconds: float
     notified_seconds: float | None
+    cpu_seconds: float | None
+
+    @property
+    def cpu_ms_per_pay(self) -> float | None:
+        if self.cpu_seconds is None or not self.latencies_ms:
+            return None
+        return self.cpu_seconds * 1000 / len(self.latencies_ms)
 
     @property
     def rps(self) -> float:
@@ -360,9 +378,12 @@ async def measure_store(
         await notified_by(session, receiver, expected, time.perf_counter() + args.max_seconds)
         for concurrency in args.levels:
             pays = [merchant.pay(token, notify_url) for _ in range(args.requests)]
+            cpu_before = cpu_seconds(proc.pid)
             latencies, errors, started, ended = await drive(pays, concurrency, args.max_seconds)
             expected += len(latencies)
             done = await notified_by(session, receiver, expected, ended + args.max_seconds)
+            cpu_after = cpu_seconds(proc.pid)
+            cpu = None if cpu_before is None or cpu_after is None else cpu_after - cpu_before
             runs.append(
                 Run(
                     store,
@@ -371,6 +392,7 @@ async def measure_store(
                     errors,
                     ended - started,
                     None if done is None else done - started,
+                    cpu,
                 )
             )
             print(
@@ -399,14 +421,15 @@ def report(runs: list[Run], args: argparse.Namespace) -> None:
     print()
     header = (
         f"{'store':<8}{'conc.':>6}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}"
-        f"{'errors':>8}{'notified/s':>12}"
+        f"{'errors':>8}{'notified/s':>12}{'CPU ms/pay':>12}"
     )
     print(header)
     for r in runs:
         notified = "late" if r.notified_rps is None else f"{r.notified_rps:.1f}"
+        cpu = "n/a" if r.cpu_ms_per_pay is None else f"{r.cpu_ms_per_pay:.2f}"
         print(
             f"{r.store:<8}{r.concurrency:>6}{r.rps:>9.1f}{r.percentile(0.5):>9.1f}"
-            f"{r.percentile(0.99):>9.1f}{r.errors:>8}{notified:>12}"
+            f"{r.percentile(0.99):>9.1f}{r.errors:>8}{notified:>12}{cpu:>12}"
         )
     low, high = min(args.levels), max(args.levels)
     for store in args.stores:
