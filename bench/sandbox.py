@@ -17,7 +17,8 @@ It prints, per store and concurrency: pay answers per second, p50 and p99 latenc
 answer but HTTP 200 with `resultStatus` S), and `notified/s`: the same payments over the time
 until the receiver had acknowledged every payment notification they caused (the notifications
 are part of what a pay costs the sandbox), and the sandbox process's CPU time per pay over the
-same span (user + system, from /proc: the figure least moved by other work on the machine).
+same span (user + system, from /proc: the figure least moved by other work on the machine),
+with the driver's and the receiver's beside it (all three share the machine's cores).
 Last, the ratio of req/s at 32 to req/s at 1.
 
 Bounded: at most --requests pay calls per phase (plus 50 for warm-up), each phase stopped after
@@ -255,13 +256,14 @@ class Run:
     errors: int
     seconds: float
     notified_seconds: float | None
-    cpu_seconds: float | None
+    # CPU seconds over the phase: the sandbox, this driver, the notification receiver
+    cpu: tuple[float | None, float, float | None]
 
-    @property
-    def cpu_ms_per_pay(self) -> float | None:
-        if self.cpu_seconds is None or not self.latencies_ms:
-            return None
-        return self.cpu_seconds * 1000 / len(self.latencies_ms)
+    def cpu_ms_per_pay(self, which: int) -> str:
+        seconds = self.cpu[which]
+        if seconds is None or not self.latencies_ms:
+            return "n/a"
+        return f"{seconds * 1000 / len(self.latencies_ms):.2f}"
 
     @property
     def rps(self) -> float:
@@ -359,8 +361,12 @@ async def running(
         yield base, proc
 
 
+def spent(before: float | None, after: float | None) -> float | None:
+    return None if before is None or after is None else after - before
+
+
 async def measure_store(
-    args: argparse.Namespace, store: str, tmp: Path, receiver: str
+    args: argparse.Namespace, store: str, tmp: Path, receiver: str, receiver_pid: int
 ) -> list[Run]:
     runs: list[Run] = []
     notify_url = receiver + NOTIFY_PATH
@@ -378,12 +384,15 @@ async def measure_store(
         await notified_by(session, receiver, expected, time.perf_counter() + args.max_seconds)
         for concurrency in args.levels:
             pays = [merchant.pay(token, notify_url) for _ in range(args.requests)]
-            cpu_before = cpu_seconds(proc.pid)
+            cpu_before = (cpu_seconds(proc.pid), time.process_time(), cpu_seconds(receiver_pid))
             latencies, errors, started, ended = await drive(pays, concurrency, args.max_seconds)
             expected += len(latencies)
             done = await notified_by(session, receiver, expected, ended + args.max_seconds)
-            cpu_after = cpu_seconds(proc.pid)
-            cpu = None if cpu_before is None or cpu_after is None else cpu_after - cpu_before
+            cpu = (
+                spent(cpu_before[0], cpu_seconds(proc.pid)),
+                time.process_time() - cpu_before[1],
+                spent(cpu_before[2], cpu_seconds(receiver_pid)),
+            )
             runs.append(
                 Run(
                     store,
@@ -413,7 +422,7 @@ async def measure(args: argparse.Namespace, tmp: Path) -> list[Run]:
         for store in args.stores:
             store_tmp = tmp / store
             store_tmp.mkdir()
-            runs += await measure_store(args, store, store_tmp, receiver)
+            runs += await measure_store(args, store, store_tmp, receiver, proc.pid)
     return runs
 
 
@@ -421,15 +430,15 @@ def report(runs: list[Run], args: argparse.Namespace) -> None:
     print()
     header = (
         f"{'store':<8}{'conc.':>6}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}"
-        f"{'errors':>8}{'notified/s':>12}{'CPU ms/pay':>12}"
+        f"{'errors':>8}{'notified/s':>12}   CPU ms/pay: sandbox  driver  receiver"
     )
     print(header)
     for r in runs:
         notified = "late" if r.notified_rps is None else f"{r.notified_rps:.1f}"
-        cpu = "n/a" if r.cpu_ms_per_pay is None else f"{r.cpu_ms_per_pay:.2f}"
         print(
             f"{r.store:<8}{r.concurrency:>6}{r.rps:>9.1f}{r.percentile(0.5):>9.1f}"
-            f"{r.percentile(0.99):>9.1f}{r.errors:>8}{notified:>12}{cpu:>12}"
+            f"{r.percentile(0.99):>9.1f}{r.errors:>8}{notified:>12}{r.cpu_ms_per_pay(0):>22}"
+            f"{r.cpu_ms_per_pay(1):>8}{r.cpu_ms_per_pay(2):>10}"
         )
     low, high = min(args.levels), max(args.levels)
     for store in args.stores:
