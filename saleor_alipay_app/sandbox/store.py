@@ -2,8 +2,11 @@
 
 The dictionaries are the truth while the sandbox runs (one event loop, so a handler that does
 not await in the middle of a change sees and leaves a consistent state). With a database file,
-every changed record is queued as JSON and written by a background task in a worker thread, so
-the event loop never waits for the disk; at start the file is read back into memory.
+every changed record is queued and written by a background task: it turns the queued records
+into JSON on the event loop, between handlers (a record changed several times since the last
+write is serialised once, as it is now), and writes them in a worker thread, so the event loop
+never waits for the disk; at start the file is read back into memory. Without a file nothing is
+serialised.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 from typing import Final
+
+from pydantic import BaseModel
 
 from saleor_alipay_app.antom.models import PaymentStatus
 
@@ -68,7 +73,7 @@ class Store:
         # records with work due later (finishing an in-process payment or refund, notifying)
         self._scheduled_payments: set[str] = set()
         self._scheduled_refunds: set[str] = set()
-        self._pending: dict[tuple[str, str], str] = {}
+        self._pending: dict[tuple[str, str], BaseModel | str] = {}
         self._wake = asyncio.Event()
         self._flusher: asyncio.Task[None] | None = None
         self._conn: sqlite3.Connection | None = None
@@ -121,10 +126,11 @@ class Store:
             case _:
                 raise ValueError(f"unknown record kind {kind!r} in the sandbox database")
 
-    def _persist(self, kind: str, key: str, data: str) -> None:
+    def _persist(self, kind: str, key: str, record: BaseModel | str) -> None:
+        """Queue ``record`` (a model, serialised when written, or JSON text) for the file."""
         if self._conn is None:
             return
-        self._pending[(kind, key)] = data
+        self._pending[(kind, key)] = record
         self._wake.set()
 
     def _write(self, batch: dict[tuple[str, str], str]) -> None:
@@ -149,7 +155,11 @@ class Store:
         """Write every queued change to the database file (no-op in memory mode)."""
         if not self._pending:
             return
-        batch, self._pending = self._pending, {}
+        pending, self._pending = self._pending, {}
+        batch = {
+            key: record if isinstance(record, str) else record.model_dump_json()
+            for key, record in pending.items()
+        }
         await asyncio.to_thread(self._write, batch)
 
     def start(self) -> None:
@@ -174,7 +184,7 @@ class Store:
 
     def put_merchant(self, merchant: StoredMerchant) -> None:
         self._index_merchant(merchant)
-        self._persist("merchant", merchant.client_id, merchant.model_dump_json())
+        self._persist("merchant", merchant.client_id, merchant)
 
     # -- authorization sessions --------------------------------------------------------------
 
@@ -186,7 +196,7 @@ class Store:
 
     def put_auth(self, session: AuthSession) -> None:
         self._index_auth(session)
-        self._persist("auth", session.auth_id, session.model_dump_json())
+        self._persist("auth", session.auth_id, session)
 
     def auth_by_state(self, client_id: str, auth_state: str) -> AuthSession | None:
         auth_id = self._auth_by_state.get((client_id, auth_state))
@@ -218,7 +228,7 @@ class Store:
 
     def put_binding(self, binding: Binding) -> None:
         self._index_binding(binding)
-        self._persist("binding", binding.binding_id, binding.model_dump_json())
+        self._persist("binding", binding.binding_id, binding)
 
     def binding_by_access_token(self, token: str) -> Binding | None:
         binding_id = self._binding_by_access.get(token)
@@ -262,7 +272,7 @@ class Store:
 
     def put_payment(self, payment: Payment) -> None:
         self._index_payment(payment)
-        self._persist("payment", payment.payment_id, payment.model_dump_json())
+        self._persist("payment", payment.payment_id, payment)
 
     def payment_by_request(self, client_id: str, payment_request_id: str) -> Payment | None:
         payment_id = self._payment_by_request.get((client_id, payment_request_id))
@@ -282,7 +292,7 @@ class Store:
 
     def put_refund(self, refund: Refund) -> None:
         self._index_refund(refund)
-        self._persist("refund", refund.refund_id, refund.model_dump_json())
+        self._persist("refund", refund.refund_id, refund)
 
     def refund_by_request(self, client_id: str, refund_request_id: str) -> Refund | None:
         refund_id = self._refund_by_request.get((client_id, refund_request_id))
@@ -315,7 +325,7 @@ class Store:
     def put_declaration(self, declaration: Declaration) -> None:
         self._index_declaration(declaration)
         key = _pair(declaration.client_id, declaration.declaration_request_id)
-        self._persist("declaration", key, declaration.model_dump_json())
+        self._persist("declaration", key, declaration)
 
     def declarations_of(self, payment_id: str) -> list[Declaration]:
         keys = self._declarations_by_payment.get(payment_id, set())
@@ -328,7 +338,7 @@ class Store:
 
     def put_notification(self, notification: Notification) -> None:
         self._index_notification(notification)
-        self._persist("notification", notification.notification_id, notification.model_dump_json())
+        self._persist("notification", notification.notification_id, notification)
 
     # -- small values --------------------------------------------------------------------------
 
