@@ -18,7 +18,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from urllib.parse import quote_plus, unquote_plus
+from urllib.parse import unquote_plus
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
@@ -71,7 +71,13 @@ def sign(
     """Sign a request; returns the URL-encoded base64 value for the ``signature=`` field."""
     message = string_to_sign(method, path, client_id, request_time, body)
     raw = private_key.sign(message, padding.PKCS1v15(), hashes.SHA256())
-    return quote_plus(base64.b64encode(raw).decode("ascii"))
+    return _url_encoded(base64.b64encode(raw).decode("ascii"))
+
+
+def _url_encoded(b64: str) -> str:
+    """``quote_plus`` for standard base64, whose only unsafe characters are ``+``, ``/``, ``=``
+    (the same text in a fraction of the time)."""
+    return b64.replace("+", "%2B").replace("/", "%2F").replace("=", "%3D")
 
 
 def signature_header(value: str, key_version: int = 1) -> str:

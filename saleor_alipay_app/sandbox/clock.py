@@ -44,4 +44,5 @@ def parse_time(text: str) -> datetime:
 
 
 def new_digits(count: int) -> str:
-    return "".join(str(secrets.randbelow(10)) for _ in range(count))
+    """``count`` random decimal digits (one draw, not one per digit)."""
+    return f"{secrets.randbelow(10**count):0{count}d}"

@@ -192,14 +192,10 @@ class PaymentFlows(SandboxCore):
         limits = CAPABILITIES[binding.wallet].period_limits
         if not limits:
             return False
-        spent = [
-            p
-            for p in self.store.payments_of_user(binding.wallet.value, binding.user_login_id)
-            if p.status in (PaymentStatus.SUCCESS, PaymentStatus.PROCESSING)
-        ]
+        spent = self.store.spent_by_day(binding.wallet.value, binding.user_login_id)
         for period, limit in limits:
-            start = period_start(now, period)
-            total = amount.value + sum(p.amount.value for p in spent if p.create_time >= start)
+            start = period_start(now, period).date()
+            total = amount.value + sum(value for day, value in spent.items() if day >= start)
             if Amount(amount.currency, total).to_decimal() > limit:
                 return True
         return False

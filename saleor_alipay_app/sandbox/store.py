@@ -2,8 +2,11 @@
 
 The dictionaries are the truth while the sandbox runs (one event loop, so a handler that does
 not await in the middle of a change sees and leaves a consistent state). With a database file,
-every changed record is queued as JSON and written by a background task in a worker thread, so
-the event loop never waits for the disk; at start the file is read back into memory.
+every changed record is queued and written by a background task: it turns the queued records
+into JSON on the event loop, between handlers (a record changed several times since the last
+write is serialised once, as it is now), and writes them in a worker thread, so the event loop
+never waits for the disk; at start the file is read back into memory. Without a file nothing is
+serialised.
 """
 
 from __future__ import annotations
@@ -12,12 +15,22 @@ import asyncio
 import contextlib
 import json
 import sqlite3
+from collections.abc import Mapping
+from datetime import date
 from pathlib import Path
 from typing import Final
 
+from pydantic import BaseModel
+
+from saleor_alipay_app.antom.models import PaymentStatus
+
+from .clock import ANTOM_TZ
 from .models import AuthSession, Binding, Declaration, Notification, Payment, Refund, StoredMerchant
 
 __all__ = ["Store"]
+
+# The payments that count towards a shopper's cumulative limits (API.md §11).
+_SPENDING: Final = frozenset({PaymentStatus.SUCCESS, PaymentStatus.PROCESSING})
 
 _SCHEMA: Final = (
     "CREATE TABLE IF NOT EXISTS records ("
@@ -50,13 +63,17 @@ class Store:
         self._payment_by_request: dict[tuple[str, str], str] = {}
         self._refund_by_request: dict[tuple[str, str], str] = {}
         self._refunds_by_payment: dict[str, set[str]] = {}
-        self._payments_by_user: dict[tuple[str, str], set[str]] = {}
+        # per shopper (wallet, login id): the minor units of their successful and in-process
+        # payments per day in Antom's time, kept as payments change, so that a period limit is a
+        # sum over days, not over every payment the shopper ever made
+        self._spent: dict[tuple[str, str], dict[date, int]] = {}
+        self._spent_by_payment: dict[str, tuple[tuple[str, str], date, int]] = {}
         self._declarations_by_payment: dict[str, set[tuple[str, str]]] = {}
         self._cancel_ids: set[str] = set()
         # records with work due later (finishing an in-process payment or refund, notifying)
         self._scheduled_payments: set[str] = set()
         self._scheduled_refunds: set[str] = set()
-        self._pending: dict[tuple[str, str], str] = {}
+        self._pending: dict[tuple[str, str], BaseModel | str] = {}
         self._wake = asyncio.Event()
         self._flusher: asyncio.Task[None] | None = None
         self._conn: sqlite3.Connection | None = None
@@ -109,10 +126,11 @@ class Store:
             case _:
                 raise ValueError(f"unknown record kind {kind!r} in the sandbox database")
 
-    def _persist(self, kind: str, key: str, data: str) -> None:
+    def _persist(self, kind: str, key: str, record: BaseModel | str) -> None:
+        """Queue ``record`` (a model, serialised when written, or JSON text) for the file."""
         if self._conn is None:
             return
-        self._pending[(kind, key)] = data
+        self._pending[(kind, key)] = record
         self._wake.set()
 
     def _write(self, batch: dict[tuple[str, str], str]) -> None:
@@ -137,7 +155,11 @@ class Store:
         """Write every queued change to the database file (no-op in memory mode)."""
         if not self._pending:
             return
-        batch, self._pending = self._pending, {}
+        pending, self._pending = self._pending, {}
+        batch = {
+            key: record if isinstance(record, str) else record.model_dump_json()
+            for key, record in pending.items()
+        }
         await asyncio.to_thread(self._write, batch)
 
     def start(self) -> None:
@@ -162,7 +184,7 @@ class Store:
 
     def put_merchant(self, merchant: StoredMerchant) -> None:
         self._index_merchant(merchant)
-        self._persist("merchant", merchant.client_id, merchant.model_dump_json())
+        self._persist("merchant", merchant.client_id, merchant)
 
     # -- authorization sessions --------------------------------------------------------------
 
@@ -174,7 +196,7 @@ class Store:
 
     def put_auth(self, session: AuthSession) -> None:
         self._index_auth(session)
-        self._persist("auth", session.auth_id, session.model_dump_json())
+        self._persist("auth", session.auth_id, session)
 
     def auth_by_state(self, client_id: str, auth_state: str) -> AuthSession | None:
         auth_id = self._auth_by_state.get((client_id, auth_state))
@@ -206,7 +228,7 @@ class Store:
 
     def put_binding(self, binding: Binding) -> None:
         self._index_binding(binding)
-        self._persist("binding", binding.binding_id, binding.model_dump_json())
+        self._persist("binding", binding.binding_id, binding)
 
     def binding_by_access_token(self, token: str) -> Binding | None:
         binding_id = self._binding_by_access.get(token)
@@ -225,9 +247,7 @@ class Store:
         payment_id = payment.payment_id
         self.payments[payment_id] = payment
         self._payment_by_request[(payment.client_id, payment.payment_request_id)] = payment_id
-        if payment.user_login_id is not None:
-            user = (payment.wallet.value, payment.user_login_id)
-            self._payments_by_user.setdefault(user, set()).add(payment_id)
+        self._count_spending(payment)
         if payment.cancel_id is not None:
             self._cancel_ids.add(payment.cancel_id)
         if payment.finalize_at is not None or payment.fail_notify_at is not None:
@@ -235,9 +255,24 @@ class Store:
         else:
             self._scheduled_payments.discard(payment_id)
 
+    def _count_spending(self, payment: Payment) -> None:
+        old = self._spent_by_payment.pop(payment.payment_id, None)
+        if old is not None:
+            user, day, value = old
+            days = self._spent[user]
+            days[day] -= value
+            if not days[day]:
+                del days[day]
+        if payment.user_login_id is not None and payment.status in _SPENDING:
+            user = (payment.wallet.value, payment.user_login_id)
+            day = payment.create_time.astimezone(ANTOM_TZ).date()
+            days = self._spent.setdefault(user, {})
+            days[day] = days.get(day, 0) + payment.amount.value
+            self._spent_by_payment[payment.payment_id] = (user, day, payment.amount.value)
+
     def put_payment(self, payment: Payment) -> None:
         self._index_payment(payment)
-        self._persist("payment", payment.payment_id, payment.model_dump_json())
+        self._persist("payment", payment.payment_id, payment)
 
     def payment_by_request(self, client_id: str, payment_request_id: str) -> Payment | None:
         payment_id = self._payment_by_request.get((client_id, payment_request_id))
@@ -257,15 +292,15 @@ class Store:
 
     def put_refund(self, refund: Refund) -> None:
         self._index_refund(refund)
-        self._persist("refund", refund.refund_id, refund.model_dump_json())
+        self._persist("refund", refund.refund_id, refund)
 
     def refund_by_request(self, client_id: str, refund_request_id: str) -> Refund | None:
         refund_id = self._refund_by_request.get((client_id, refund_request_id))
         return None if refund_id is None else self.refunds[refund_id]
 
-    def payments_of_user(self, wallet: str, user_login_id: str) -> list[Payment]:
-        ids = self._payments_by_user.get((wallet, user_login_id), set())
-        return [self.payments[payment_id] for payment_id in ids]
+    def spent_by_day(self, wallet: str, user_login_id: str) -> Mapping[date, int]:
+        """Minor units of the shopper's successful and in-process payments per day (UTC+8)."""
+        return self._spent.get((wallet, user_login_id), {})
 
     def cancel_id_taken(self, cancel_id: str) -> bool:
         return cancel_id in self._cancel_ids
@@ -290,7 +325,7 @@ class Store:
     def put_declaration(self, declaration: Declaration) -> None:
         self._index_declaration(declaration)
         key = _pair(declaration.client_id, declaration.declaration_request_id)
-        self._persist("declaration", key, declaration.model_dump_json())
+        self._persist("declaration", key, declaration)
 
     def declarations_of(self, payment_id: str) -> list[Declaration]:
         keys = self._declarations_by_payment.get(payment_id, set())
@@ -303,7 +338,7 @@ class Store:
 
     def put_notification(self, notification: Notification) -> None:
         self._index_notification(notification)
-        self._persist("notification", notification.notification_id, notification.model_dump_json())
+        self._persist("notification", notification.notification_id, notification)
 
     # -- small values --------------------------------------------------------------------------
 

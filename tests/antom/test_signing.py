@@ -70,6 +70,12 @@ def test_signing_vectors_match_openssl(vector: Vector) -> None:
     )
 
 
+def test_signature_values_are_url_encoded_exactly_as_quote_plus_does() -> None:
+    for length in range(1, 300):
+        text = base64.b64encode(bytes((i * 37 + length) % 256 for i in range(length))).decode()
+        assert signing._url_encoded(text) == quote_plus(text)
+
+
 def test_sign_is_deterministic_and_round_trips(merchant_key: rsa.RSAPrivateKey) -> None:
     args = {"path": PATH, "client_id": CLIENT_ID, "body": BODY}
     first = signing.sign(merchant_key, request_time=TIME, **args)

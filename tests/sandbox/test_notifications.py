@@ -6,6 +6,10 @@ import asyncio
 import json
 import re
 
+import aiohttp
+import pytest
+
+from saleor_alipay_app.sandbox.notifier import _error
 from tests.support.servers import free_port
 
 from .conftest import Env
@@ -69,6 +73,25 @@ async def test_unreachable_merchant_is_logged_as_errors(env: Env) -> None:
     assert logged["status"] == "PENDING"
     assert {a["outcome"] for a in logged["attempts"]} == {"ERROR"}
     assert logged["attempts"][0]["error"] == "ConnectError"
+
+
+@pytest.mark.parametrize(
+    ("exc", "logged"),
+    [
+        (aiohttp.ConnectionTimeoutError(), "ConnectTimeout"),
+        (aiohttp.SocketTimeoutError(), "ReadTimeout"),
+        (TimeoutError(), "ReadTimeout"),
+        (aiohttp.ServerDisconnectedError(), "RemoteProtocolError"),
+        (aiohttp.ClientPayloadError(), "ReadError"),
+        (aiohttp.InvalidUrlClientError("not-a-url"), "UnsupportedProtocol"),
+        (aiohttp.NonHttpUrlClientError("ftp://merchant.example/"), "UnsupportedProtocol"),
+        (aiohttp.ClientOSError(), "ClientOSError"),
+    ],
+)
+def test_failed_attempts_keep_the_names_the_log_has_always_shown(
+    exc: BaseException, logged: str
+) -> None:
+    assert _error(exc) == logged
 
 
 async def test_no_url_configured_is_visible_in_the_log(env: Env) -> None:

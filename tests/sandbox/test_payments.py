@@ -109,6 +109,22 @@ async def test_daily_limit_per_shopper(env: Env) -> None:
     assert (await env.pay(dana, "30000", **kw)).code == "SUCCESS"
 
 
+async def test_period_limit_counts_paid_and_in_process_payments_only(env: Env) -> None:
+    dana = (await env.bind("DANA", "6281200000002"))["accessToken"]
+    kw = {"currency": "IDR", "wallet": "DANA"}
+    paid = await env.pay(dana, "1000000000", request_id="limit-paid", **kw)  # IDR 10,000,000
+    assert paid.code == "SUCCESS"
+    refused = await env.pay(dana, "1000000000", scenario="USER_BALANCE_NOT_ENOUGH", **kw)
+    assert refused.code == "USER_BALANCE_NOT_ENOUGH"  # a failed payment spends nothing
+    pending = await env.pay(dana, "1000000000", scenario="PAYMENT_IN_PROCESS_THEN_FAIL", **kw)
+    assert pending.code == "PAYMENT_IN_PROCESS"  # an in-process one does, while it lasts
+    assert (await env.pay(dana, "30000", **kw)).code == "USER_AMOUNT_EXCEED_LIMIT"
+    cancel = await env.call("payments/cancel", {"paymentRequestId": "limit-paid"})
+    assert cancel.code == "SUCCESS"  # a cancelled payment gives its amount back
+    assert (await env.pay(dana, "30000", **kw)).code == "SUCCESS"
+    assert (await env.pay(dana, "1000000000", **kw)).code == "USER_AMOUNT_EXCEED_LIMIT"
+
+
 async def test_pay_request_checks(env: Env) -> None:
     hk = (await env.bind("ALIPAY_HK"))["accessToken"]
     cashier = env.pay_body(hk, "100", productCode="CASHIER_PAYMENT")

@@ -20,6 +20,14 @@ async def inquiry(env: Env, request_id: str) -> dict[str, object]:
     return reply.body
 
 
+async def test_an_unknown_scenario_header_is_refused_with_400(env: Env) -> None:
+    token = (await env.bind())["accessToken"]
+    reply = await env.pay(token, "100", scenario="NO_SUCH_SCENARIO", request_id="pay-unknown")
+    assert reply.status == 400
+    assert "NO_SUCH_SCENARIO" in reply.text
+    assert (await env.pay(token, "100", request_id="pay-unknown")).code == "SUCCESS"
+
+
 async def test_user_balance_not_enough(env: Env) -> None:
     token = (await env.bind())["accessToken"]
     reply = await env.pay(token, "100", "USER_BALANCE_NOT_ENOUGH", request_id="pay-poor")
