@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from saleor_alipay_app.admin.auth import (
@@ -20,6 +20,14 @@ from saleor_alipay_app.admin.auth import (
     AuthenticatedRoute,
     StaffUser,
     require,
+)
+from saleor_alipay_app.admin.params import (
+    CustomerId,
+    DateFrom,
+    DateTo,
+    Limit,
+    Offset,
+    SearchText,
 )
 from saleor_alipay_app.agreements import staff as agreement_staff
 from saleor_alipay_app.agreements.repository import AgreementSearch
@@ -115,14 +123,14 @@ async def test_connection(
 async def agreements(
     request: Request,
     user: Staff,
-    q: str | None = None,
-    email: str | None = None,
-    customer_id: Annotated[str | None, Query(alias="customerId")] = None,
-    wallet: str | None = None,
-    status: str | None = None,
-    channel: str | None = None,
-    limit: int = 50,
-    offset: int = 0,
+    q: SearchText = None,
+    email: SearchText = None,
+    customer_id: CustomerId = None,
+    wallet: SearchText = None,
+    status: SearchText = None,
+    channel: SearchText = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> dict[str, Any]:
     services = services_of(request)
     search = AgreementSearch(
@@ -169,14 +177,14 @@ async def revoke(
 async def payments(
     request: Request,
     user: Staff,
-    q: str | None = None,
-    status: str | None = None,
-    wallet: str | None = None,
-    channel: str | None = None,
-    date_from: Annotated[str | None, Query(alias="from")] = None,
-    date_to: Annotated[str | None, Query(alias="to")] = None,
-    limit: int = 50,
-    offset: int = 0,
+    q: SearchText = None,
+    status: SearchText = None,
+    wallet: SearchText = None,
+    channel: SearchText = None,
+    date_from: DateFrom = None,
+    date_to: DateTo = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> dict[str, Any]:
     """``q``: a paymentRequestId, Antom paymentId or Saleor transaction id; ``from``/``to``:
     dates (YYYY-MM-DD, ``to`` exclusive) of creation."""
@@ -214,10 +222,10 @@ async def inquire(payment_request_id: str, request: Request, user: Staff) -> dic
 async def refunds(
     request: Request,
     user: Staff,
-    q: str | None = None,
-    status: str | None = None,
-    limit: int = 50,
-    offset: int = 0,
+    q: SearchText = None,
+    status: SearchText = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> dict[str, Any]:
     services: Services = services_of(request)
     search = RefundSearch(

@@ -12,7 +12,7 @@ import json
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from saleor_alipay_app.admin.auth import (
@@ -21,6 +21,7 @@ from saleor_alipay_app.admin.auth import (
     StaffUser,
     require,
 )
+from saleor_alipay_app.admin.params import Limit, Offset, PaymentRequestId, SearchText
 from saleor_alipay_app.customs import schemas
 from saleor_alipay_app.customs import service as customs
 from saleor_alipay_app.customs.models import DeclarationStatus
@@ -32,8 +33,6 @@ router = APIRouter(
 )
 
 Staff = Annotated[StaffUser, Depends(require(HANDLE_PAYMENTS))]
-Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0)]
 
 
 async def _detail(deps: PaymentDeps, installation_id: int, declaration_id: int) -> dict[str, Any]:
@@ -103,8 +102,8 @@ def _buyer(data: dict[str, Any]) -> schemas.BuyerIdentity | None:
 async def list_declarations(
     request: Request,
     user: Staff,
-    status: str | None = None,
-    payment_request_id: Annotated[str | None, Query(alias="paymentRequestId")] = None,
+    status: SearchText = None,
+    payment_request_id: PaymentRequestId = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> dict[str, Any]:

@@ -39,15 +39,18 @@ class SaleorWebhook:
     raw_body: bytes
 
 
-async def _read_body(request: Request) -> bytes:
+async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
+    """The request's body, read as it streams in and refused (`TooLarge`) as soon as it passes
+    ``limit`` bytes, whatever Content-Length claims: a large body is never held whole."""
+    too_large = f"body is larger than {limit:,} bytes"
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise TooLarge("PAYLOAD_TOO_LARGE", "webhook body is larger than 1 MB")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise TooLarge("PAYLOAD_TOO_LARGE", too_large)
     body = bytearray()
     async for chunk in request.stream():
         body.extend(chunk)
-        if len(body) > MAX_BODY_BYTES:
-            raise TooLarge("PAYLOAD_TOO_LARGE", "webhook body is larger than 1 MB")
+        if len(body) > limit:
+            raise TooLarge("PAYLOAD_TOO_LARGE", too_large)
     return bytes(body)
 
 
@@ -127,7 +130,7 @@ async def authenticate_webhook(request: Request, event: SyncEvent) -> SaleorWebh
             "UNKNOWN_INSTALLATION",
             f"no installation for {api_url}: install the app from that Saleor dashboard first",
         )
-    body = await _read_body(request)
+    body = await read_body(request)
     try:
         await _verify(services, installation, signature, body, refetch=False)
     except Unauthorized:

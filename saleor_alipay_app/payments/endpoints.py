@@ -23,7 +23,9 @@ from saleor_alipay_app.antom.models import (
 )
 from saleor_alipay_app.antom.signing import SignatureError, verify_notification
 from saleor_alipay_app.channels.models import ChannelConfig
+from saleor_alipay_app.errors import TooLarge
 from saleor_alipay_app.http import deadline_in
+from saleor_alipay_app.installations.webhooks import read_body
 from saleor_alipay_app.payments import notifications
 from saleor_alipay_app.payments.deps import Services, services_of
 from saleor_alipay_app.payments.models import NotificationKind
@@ -68,8 +70,9 @@ async def notify(public_id: str, kind: str, request: Request) -> Response:
     config = await services.configs.get(services.sessions, public_id, fresh=kind != "payment")
     if config is None:
         return _refuse(404, "unknown notification address")
-    body = await request.body()
-    if len(body) > MAX_BODY:
+    try:
+        body = await read_body(request, MAX_BODY)
+    except TooLarge:
         return _refuse(413, "notification too large")
     try:
         _verify(services, config, request, body)

@@ -59,15 +59,28 @@ def parse_refund_status(value: str | None) -> RefundStatus | None:
         raise Invalid("INVALID_STATUS", f"unknown refund status {value!r}: use {known}") from None
 
 
+# The years a search by date may name (the app was written in 2026; a century either way).
+EARLIEST_DAY = 1970
+LATEST_DAY = 2200
+
+
 def parse_day(value: str | None, what: str) -> datetime | None:
     """A date (YYYY-MM-DD, taken as UTC midnight) or a full ISO-8601 time."""
     if not value:
         return None
     try:
         parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise Invalid("INVALID_DATE", f"{what}: {value!r} is not a date (YYYY-MM-DD)") from None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+        parsed = parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+        moment = parsed.astimezone(UTC)  # the edges of datetime overflow here
+    except (ValueError, OverflowError):
+        raise Invalid(
+            "INVALID_DATE", f"{what}: {value[:40]!r} is not a date (YYYY-MM-DD)"
+        ) from None
+    if not EARLIEST_DAY <= moment.year <= LATEST_DAY:
+        raise Invalid(
+            "INVALID_DATE", f"{what}: the year must be between {EARLIEST_DAY} and {LATEST_DAY}"
+        )
+    return moment
 
 
 async def list_payments(

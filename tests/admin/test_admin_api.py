@@ -355,6 +355,44 @@ async def test_payments_list_filters_detail_and_refunds(stack: Stack) -> None:
     assert row.amount == Decimal("23.45")
 
 
+LISTS = ["/agreements", "/payments", "/refunds", "/declarations", "/reconciliation/days"]
+
+
+async def test_list_parameters_out_of_bounds_are_a_400(stack: Stack) -> None:
+    """Offsets past 64 bits, dates at the edges of datetime, control characters in search text:
+    each a 400 with what is wrong (they were 500s, or a NUL that matched everything)."""
+    for path in LISTS:
+        for offset in ("99999999999999999999", "9223372036854775808", "-1", "10000001"):
+            body = await admin(stack, "GET", path, params={"offset": offset}, expect=400)
+            assert body["error"]["code"] == "INVALID_INPUT", body
+        for limit in ("0", "501", "99999999999999999999"):
+            await admin(stack, "GET", path, params={"limit": limit}, expect=400)
+    for name in ("from", "to"):
+        for edge in ("0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00", "0001-01-01"):
+            body = await admin(stack, "GET", "/payments", params={name: edge}, expect=400)
+            assert body["error"]["code"] == "INVALID_DATE", body
+    for path, name in [
+        ("/agreements", "q"),
+        ("/agreements", "email"),
+        ("/payments", "q"),
+        ("/refunds", "q"),
+        ("/declarations", "paymentRequestId"),
+    ]:
+        for text in ("a\x00", "\x00", "x\ny", "\x7f"):
+            await admin(stack, "GET", path, params={name: text}, expect=400)
+        await admin(stack, "GET", path, params={name: "x" * 201}, expect=400)
+
+
+async def test_search_text_is_matched_literally(stack: Stack) -> None:
+    """% and _ in search text are the characters themselves, not LIKE wildcards."""
+    await qr_purchase(stack, Decimal("12.00"))
+    await payment_notified(stack)
+    assert (await admin(stack, "GET", "/payments"))["total"] == 1
+    for text in ("%", "_", "%%", "__%"):
+        assert (await admin(stack, "GET", "/payments", params={"q": text}))["total"] == 0
+        assert (await admin(stack, "GET", "/agreements", params={"q": text}))["items"] == []
+
+
 async def test_inquire_now_asks_antom_and_settles_a_processing_payment(stack: Stack) -> None:
     transaction_id, psp = await qr_purchase(stack)
     await payment_notified(stack)

@@ -33,6 +33,7 @@ from tests.support.stack import (
     Stack,
     app_rows,
     cached_key,
+    channel_config,
     eventually,
     one_click_payload,
     post_antom_notification,
@@ -217,6 +218,23 @@ async def test_duplicate_notifications_change_state_once_and_are_each_acknowledg
     assert (report.event_type, report.status) == ("CHARGE_SUCCESS", ReportStatus.DONE)
     session = await pending.answer()
     assert session["result"] == "CHARGE_SUCCESS"
+
+
+async def test_an_oversized_notification_is_refused_as_it_streams_in(stack: Stack) -> None:
+    """Over 256 kB, with or without a Content-Length: 413 in Antom's shape, nothing stored."""
+    config = await channel_config(stack)
+    url = stack.url(f"/api/antom/{config.public_id}/notify/payment")
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for _ in range(8):
+            yield b"{" + b" " * 63_998 + b"}"
+
+    inbox = await payment_inbox(stack)
+    for content in (chunks(), b"{" + b" " * 300_000 + b"}"):
+        response = await stack.http.post(url, content=content)
+        assert response.status_code == 413, response.text
+        assert response.json()["result"]["resultStatus"] == "F"
+    assert await payment_inbox(stack) == inbox
 
 
 async def test_concurrent_duplicate_notifications_report_to_saleor_once(stack: Stack) -> None:
