@@ -14,6 +14,10 @@ import pytest
 from saleor_alipay_app.config import Environment, Settings
 from saleor_alipay_app.crypto import generate_key
 
+# skips: fails the run when a test skips for a reason tests/support/skips.py does not allow;
+# pytester: to test that.
+pytest_plugins = ("tests.support.skips", "pytester")
+
 _SERVER_URL = os.environ.get("DATABASE_URL", "")
 POSTGRES = _SERVER_URL.startswith(("postgres://", "postgresql"))
 

@@ -1,7 +1,7 @@
-from __future__ import annotations
+"""Antom result codes to outcomes (`antom.results`). That every code Antom's API description
+lists has a rule is checked against the shared folder by tests/saleor/test_conformance.py."""
 
-import re
-from pathlib import Path
+from __future__ import annotations
 
 import pytest
 
@@ -16,75 +16,6 @@ from saleor_alipay_app.antom.results import (
     merchant_message,
     shopper_message,
 )
-
-API_MD = Path("/work/shared/antom/API.md")
-SHARED_API_MD_CANDIDATES = (
-    API_MD,
-    Path(__file__).resolve().parents[3] / "shared" / "antom" / "API.md",
-)
-
-SECTIONS = {
-    "7.1": Call.CONSULT,
-    "7.3": Call.APPLY_TOKEN,
-    "7.4": Call.REVOKE,
-    "7.5": Call.PAY,
-    "7.6": Call.INQUIRY_PAYMENT,
-    "7.8": Call.CANCEL,
-    "7.9": Call.REFUND,
-    "7.10": Call.INQUIRY_REFUND,
-    "7.12": Call.DECLARE,
-    "7.13": Call.INQUIRY_DECLARATION,
-}
-CODE = re.compile(r"`([A-Z][A-Z0-9_]+)`")
-CODES_MARKER = re.compile(r"\b(?:Result codes|Codes|F code)\b")
-
-
-def _api_md_text() -> str:
-    for candidate in SHARED_API_MD_CANDIDATES:
-        if candidate.is_file():
-            return candidate.read_text(encoding="utf-8")
-    pytest.skip(f"API.md not found (looked in {', '.join(map(str, SHARED_API_MD_CANDIDATES))})")
-
-
-def _codes_by_call(text: str) -> dict[Call, set[str]]:
-    section_7 = text[text.index("## 7. API details") : text.index("## 8.")]
-    parts = re.split(r"^### (7\.\d+) ", section_7, flags=re.MULTILINE)
-    # the generic set named in §7.3: "plus the generic set (`ACCESS_DENIED`, ...)"
-    generic_text = section_7[section_7.index("generic set (") :]
-    generic = set(CODE.findall(generic_text[: generic_text.index(")")]))
-    assert "ACCESS_DENIED" in generic
-    assert "UNKNOWN_CLIENT" in generic
-    found: dict[Call, set[str]] = {}
-    for number, body in zip(parts[1::2], parts[2::2], strict=True):
-        call = SECTIONS.get(number)
-        if call is None:
-            continue
-        marker = CODES_MARKER.search(body)
-        assert marker is not None, f"§{number} has no codes list"
-        codes_text = body[marker.start() :]
-        codes = set(CODE.findall(codes_text)) | {"SUCCESS"}
-        if "generic" in codes_text:
-            codes |= generic
-        if "U as usual" in codes_text:
-            codes |= {"REQUEST_TRAFFIC_EXCEED_LIMIT", "UNKNOWN_EXCEPTION"}
-        found[call] = codes
-    assert set(found) == set(SECTIONS.values())
-    return found
-
-
-def test_every_code_api_md_lists_is_in_rules() -> None:
-    found = _codes_by_call(_api_md_text())
-    missing = {
-        call: sorted(code for code in codes if (call, code) not in RULES)
-        for call, codes in found.items()
-    }
-    assert not any(missing.values()), missing
-    # sanity: the parser saw the specific codes, not just the generic ones
-    assert "USER_BALANCE_NOT_ENOUGH" in found[Call.PAY]
-    assert "REFUND_IN_PROCESS" in found[Call.REFUND]
-    assert "ARRAY_SIZE_EXCEEDED" in found[Call.INQUIRY_DECLARATION]
-    assert "CONTEXT_INCONSISTENT" in found[Call.DECLARE]
-    assert "AUTH_IN_PROCESS" in found[Call.APPLY_TOKEN]
 
 
 def test_every_call_has_rules_and_success() -> None:

@@ -1,4 +1,5 @@
-"""The GraphQL documents of `graphql/` against Saleor's real schema, and the event table."""
+"""The GraphQL documents of `graphql/` against Saleor's schema (the project's subset of it; the
+conformance module checks them against the whole), and the event table."""
 
 from __future__ import annotations
 

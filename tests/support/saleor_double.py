@@ -3,10 +3,13 @@
 `SaleorDouble` is an ASGI app to run under uvicorn on loopback (`async with double.serve():` or
 `with double.serve_in_thread():`, both on `tests.support.servers`). It has its own RSA key and
 JWKS, signs webhooks with a detached JWS exactly as Saleor does, validates every GraphQL document
-it receives against Saleor's real schema, answers `app { id }`, `channels` and
-`transactionEventReport` (with Saleor's idempotency rules), installs the app through its token
-handshake, fetches and checks manifests, builds realistic payloads in the shape of our
-subscription documents and checks our webhook responses against Saleor's JSON Schemas.
+it receives against Saleor's schema, answers `app { id }`, `channels` and `transactionEventReport`
+(with Saleor's idempotency rules), installs the app through its token handshake, fetches and
+checks manifests, builds realistic payloads in the shape of our subscription documents and checks
+our webhook responses against Saleor's JSON Schemas. The schema is the project's subset of
+Saleor's and the JSON Schemas are copies of Saleor's (`tests/support/saleor/`, written by
+`tools/saleor-subset/make.py`); whatever the double or its tests use of Saleor's schema beyond the
+app's documents is listed in `tools/saleor-subset/extra.graphql`.
 
 What it does not do: compute transaction amounts (`chargedAmount`, ...) after reports, fan out
 events by itself, cache stored payment methods, or retry deliveries. A field it has no answer
@@ -78,8 +81,8 @@ from saleor_alipay_app.saleor.events import SyncEvent
 from tests.support.saleor_schema import (
     collect_fields,
     fragments_of,
+    project_file,
     saleor_schema,
-    shared_file,
     single_operation,
     subscription_event_types,
     type_applies,
@@ -519,7 +522,7 @@ _ACTION_EVENTS: Final = (
 
 @lru_cache(maxsize=16)
 def _schema_file(name: str) -> str:
-    return shared_file(f"saleor/json_schemas/{name}.json").read_text(encoding="utf-8")
+    return project_file(f"json_schemas/{name}.json").read_text(encoding="utf-8")
 
 
 def response_schema(

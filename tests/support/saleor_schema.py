@@ -1,8 +1,13 @@
-"""Saleor's real GraphQL schema (`shared/saleor/schema.graphql`) for tests, and checks on documents.
+"""Saleor's GraphQL schema for tests, and checks on documents.
 
-The shared folder sits beside the repository (`../shared`; CI clones the repository next to a
-copy of it), or wherever `SALEOR_ALIPAY_SHARED_DIR` points. A test that needs a shared file which
-is absent is skipped with the reason, never silently passed.
+The tests use the project's own subset of Saleor's schema (`tests/support/saleor/schema.graphql`,
+written by `tools/saleor-subset/make.py`) and its copies of Saleor's response JSON Schemas
+(`tests/support/saleor/json_schemas/`), so they run from a fresh clone with nothing beside it.
+
+Saleor's published files themselves sit in the shared folder beside the repository
+(`../shared/saleor/`), or wherever `SALEOR_ALIPAY_SHARED_DIR` points; only
+`tests/saleor/test_conformance.py` reads them (`full_saleor_schema`, `shared_file`), to check the
+app's documents and the project's copies against them.
 """
 
 from __future__ import annotations
@@ -57,6 +62,9 @@ ADDED_IN = re.compile(r"Added in Saleor (\d+)\.(\d+)")
 MIN_SUPPORTED_SALEOR = (3, 21)
 
 
+PROJECT_SALEOR_DIR = Path(__file__).resolve().parent / "saleor"
+
+
 def shared_dir() -> Path:
     override = os.environ.get(SHARED_DIR_ENV)
     if override:
@@ -72,17 +80,29 @@ def shared_file(relative: str) -> Path:
     return path
 
 
+def project_file(relative: str) -> Path:
+    """A file of the project's copy of what the tests need of Saleor's published files."""
+    return PROJECT_SALEOR_DIR / relative
+
+
 @lru_cache(maxsize=1)
 def saleor_schema() -> GraphQLSchema:
-    """Saleor's schema, built once per test session (the SDL is about 1 MB)."""
-    sdl = shared_file("saleor/schema.graphql").read_text(encoding="utf-8")
-    return build_schema(sdl)
+    """The project's subset of Saleor's schema, built once per test session."""
+    return build_schema(project_file("schema.graphql").read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def full_saleor_schema() -> GraphQLSchema:
+    """Saleor's whole published schema (about 1 MB) from the shared folder; skips the calling
+    test when it is absent. For the conformance checks only."""
+    return build_schema(shared_file("saleor/schema.graphql").read_text(encoding="utf-8"))
 
 
 def validation_errors(
     source: str, *, allow_unused_fragments: bool = False, schema: GraphQLSchema | None = None
 ) -> list[str]:
-    """Messages of every syntax or validation error of `source` against Saleor's schema."""
+    """Messages of every syntax or validation error of `source` against Saleor's schema (the
+    project's subset unless `schema` is given)."""
     try:
         document = parse(source)
     except GraphQLSyntaxError as exc:
