@@ -36,24 +36,65 @@ def _with_database(url: str, name: str) -> str:
     return base.rsplit("/", 1)[0] + "/" + name
 
 
-async def create_postgres_database() -> str:
-    """A new empty database on the PostgreSQL server of DATABASE_URL; returns its plain URL."""
+async def create_postgres_database(server_url: str = _SERVER_URL) -> str:
+    """A new empty database on the PostgreSQL server of ``server_url`` (DATABASE_URL's by
+    default); returns its plain URL."""
     name = "saa_test_" + uuid.uuid4().hex[:12]
-    conn = await asyncpg.connect(_plain_url(_SERVER_URL))
+    conn = await asyncpg.connect(_plain_url(server_url))
     try:
         await conn.execute(f'CREATE DATABASE "{name}"')
     finally:
         await conn.close()
-    return _with_database(_SERVER_URL, name)
+    return _with_database(server_url, name)
 
 
 async def drop_postgres_database(url: str) -> None:
     name = url.rsplit("/", 1)[1]
-    conn = await asyncpg.connect(_plain_url(_SERVER_URL))
+    conn = await asyncpg.connect(_with_database(url, "postgres"))
     try:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await conn.close()
+
+
+# The tests that need PostgreSQL itself (several app processes on one database, `serve
+# --workers`, connections the server drops) use it in every run: DATABASE_URL's server, or in a
+# run on SQLite the one at TEST_POSTGRES_URL (a local server by default) when it answers.
+LOCAL_POSTGRES = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+_reachable: dict[str, bool] = {}
+
+
+async def postgres_server() -> str | None:
+    """The PostgreSQL server the PostgreSQL-only tests use, or None when none answers."""
+    if POSTGRES:
+        return _SERVER_URL
+    if LOCAL_POSTGRES not in _reachable:
+        try:
+            conn = await asyncpg.connect(_plain_url(LOCAL_POSTGRES), timeout=3)
+        except (OSError, asyncpg.PostgresError, TimeoutError):
+            _reachable[LOCAL_POSTGRES] = False
+        else:
+            await conn.close()
+            _reachable[LOCAL_POSTGRES] = True
+    return LOCAL_POSTGRES if _reachable[LOCAL_POSTGRES] else None
+
+
+@pytest.fixture
+async def postgres_settings(tmp_path: Path) -> AsyncIterator[Settings]:
+    """Settings on a fresh PostgreSQL database, whatever database the run is on."""
+    server = await postgres_server()
+    if server is None:
+        pytest.skip(
+            f"PostgreSQL only: no server answers at {_plain_url(LOCAL_POSTGRES)} "
+            "(set DATABASE_URL=postgresql://... or TEST_POSTGRES_URL)"
+        )
+    url = await create_postgres_database(server)
+    try:
+        yield _settings(url.replace("postgresql://", "postgresql+asyncpg://", 1))
+    finally:
+        await drop_postgres_database(url)
 
 
 @pytest.fixture
@@ -71,6 +112,10 @@ async def database_url(tmp_path: Path) -> AsyncIterator[str]:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
+    return _settings(database_url)
+
+
+def _settings(database_url: str) -> Settings:
     return Settings(
         app_env=Environment.DEVELOPMENT,
         database_url=database_url,

@@ -36,11 +36,6 @@ from tests.support.stack import (
 
 INIT = SyncEvent.TRANSACTION_INITIALIZE_SESSION
 
-needs_postgres = pytest.mark.skipif(
-    not POSTGRES,
-    reason="PostgreSQL only: set DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres",
-)
-
 
 class _Driver:
     def __init__(self, closed: bool) -> None:
@@ -116,12 +111,12 @@ async def test_a_sweeper_skips_its_round_while_another_process_sweeps(settings: 
         await engine.dispose()
 
 
-@needs_postgres
 async def test_payments_go_on_after_the_database_drops_every_connection(
-    settings: Settings, tmp_path: Path
+    postgres_settings: Settings, tmp_path: Path
 ) -> None:
     """No ping per checkout: connections the server closed while idle in the pool (a restart,
     an idle timeout, `pg_terminate_backend`) are replaced, and the next payment is paid."""
+    settings = postgres_settings  # PostgreSQL in every run (tests/conftest.py)
     # No sweeper: its round would meet a dropped connection first and clear the pool for us.
     async with started_stack(settings, tmp_path, sweeper_interval=0) as stack:
         await qr_purchase(stack)
@@ -154,10 +149,10 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-@needs_postgres
-async def test_serve_with_two_workers(settings: Settings, tmp_path: Path) -> None:
+async def test_serve_with_two_workers(postgres_settings: Settings, tmp_path: Path) -> None:
     """`serve --workers 2`: two worker processes on one port, migrations applied once by the
     parent; payments through either are paid once each."""
+    settings = postgres_settings  # PostgreSQL in every run (tests/conftest.py)
     async with started_process_stack(settings, tmp_path, processes=1, workers=2) as (
         stack,
         [server],

@@ -29,7 +29,11 @@ PG_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
             "tests/payments/test_concurrency.py",
             f"two app processes need a shared PostgreSQL: set DATABASE_URL={PG_URL}",
         ),
-        ("tests/antom/test_sdk_interop.py", "ANTOM_SDK_PYTHON is not set: run tools/sdk-oracle"),
+        (
+            "tests/antom/test_sdk_interop.py",
+            "ANTOM_SDK_PYTHON is not set and tools/sdk-oracle/.venv is absent: run "
+            "tools/sdk-oracle/run.sh --setup-only",
+        ),
     ],
 )
 def test_allowed_skips(path: str, reason: str) -> None:

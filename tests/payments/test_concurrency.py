@@ -33,7 +33,6 @@ from saleor_alipay_app.history.models import History, HistorySubject
 from saleor_alipay_app.payments.models import Payment, PaymentStatus, ReportStatus, SaleorReport
 from saleor_alipay_app.payments.service import payment_request_id
 from saleor_alipay_app.saleor.events import SyncEvent
-from tests.conftest import POSTGRES
 from tests.support.stack import (
     Stack,
     app_database,
@@ -54,12 +53,6 @@ INIT = SyncEvent.TRANSACTION_INITIALIZE_SESSION
 PROCESS = SyncEvent.TRANSACTION_PROCESS_SESSION
 DUPLICATES = 10
 CANCELLED_MESSAGE = "The payment was cancelled before it completed; no money was taken."
-
-needs_postgres = pytest.mark.skipif(
-    not POSTGRES,
-    reason="two app processes need a shared PostgreSQL: set "
-    "DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres",
-)
 
 
 @pytest.fixture
@@ -427,8 +420,9 @@ async def test_reports_queued_while_saleor_is_down_are_resent_by_the_sweeper(
 # -- two app processes on one PostgreSQL ---------------------------------------------------------
 
 
-@needs_postgres
-async def test_two_processes_pay_once_and_sweep_once(settings: Settings, tmp_path: Path) -> None:
+async def test_two_processes_pay_once_and_sweep_once(
+    postgres_settings: Settings, tmp_path: Path
+) -> None:
     """Two real `serve` processes on one database (one test: starting them is the slow part).
 
     1. Concurrent duplicates split across both processes: one pay, the same answers.
@@ -437,6 +431,7 @@ async def test_two_processes_pay_once_and_sweep_once(settings: Settings, tmp_pat
     3. Two payments left PROCESSING, both processes sweeping: one turns out paid (inquiry), the
        other has no final state at its deadline and is cancelled at Antom.
     Every outcome reaches Saleor exactly once."""
+    settings = postgres_settings  # PostgreSQL in every run (tests/conftest.py)
     # Antom's in-process payments take 50 s here: longer than the test.
     options = {"process_delay_seconds": 50.0}
     async with started_process_stack(settings, tmp_path, sandbox_options=options) as (
@@ -550,12 +545,12 @@ async def _count_payments(stack: Stack, count: int) -> bool:
     return len(await sandbox_payments(stack)) >= count
 
 
-@needs_postgres
 async def test_duplicate_notifications_across_two_processes_report_once(
-    settings: Settings, tmp_path: Path
+    postgres_settings: Settings, tmp_path: Path
 ) -> None:
     """One signed PAYMENT_RESULT delivered five times at once, to two `serve` processes on one
     database: one settlement, one `transactionEventReport`, one history entry of it."""
+    settings = postgres_settings  # PostgreSQL in every run (tests/conftest.py)
     from tests.payments.test_notifications import pending_payment
 
     async with started_process_stack(settings, tmp_path) as (stack, processes):
