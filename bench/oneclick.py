@@ -253,7 +253,9 @@ async def database_work(settings: Settings, tmp: Path) -> tuple[int, int, int, i
 
 async def run(args: argparse.Namespace, settings: Settings, tmp: Path) -> list[Run]:
     runs: list[Run] = []
-    async with started_process_stack(settings, tmp, processes=1, sweeper_interval=1.0) as (
+    async with started_process_stack(
+        settings, tmp, processes=1, workers=args.workers, sweeper_interval=1.0
+    ) as (
         stack,
         _processes,
     ):
@@ -315,9 +317,14 @@ def main() -> None:
         default="postgresql://postgres@127.0.0.1:5432/postgres",
         help="the server to create it on (dropped at the end)",
     )
+    parser.add_argument(
+        "--workers", type=int, default=1, help="`serve --workers N` (needs --postgres)"
+    )
     args = parser.parse_args()
     if not 20 <= args.requests <= 20_000:
         parser.error("--requests must be between 20 and 20000")
+    if args.workers != 1 and not (args.postgres and 1 <= args.workers <= 16):
+        parser.error("--workers needs --postgres and must be between 1 and 16")
 
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     with tempfile.TemporaryDirectory(prefix="oneclick-") as folder:
@@ -334,7 +341,8 @@ def main() -> None:
         try:
             kind = "PostgreSQL" if args.postgres else "SQLite"
             print(
-                f"one-click benchmark on {kind}: the app as a `serve` process, the sandbox and the "
+                f"one-click benchmark on {kind}: the app as a `serve --workers {args.workers}` "
+                "process, the sandbox and the "
                 f"Saleor double in this process; {os.cpu_count()} CPU(s)",
                 flush=True,
             )
