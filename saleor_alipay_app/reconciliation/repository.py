@@ -1,6 +1,12 @@
 """Every query of reconciliation: days, imported files, their rows and summaries, and the
 payments and refunds of ours they are matched to. Importing, matching and the use-cases call
-these and never write SQL themselves; the import's hot paths go straight to the driver."""
+these and never write SQL themselves.
+
+The import's hot path: each batch of parsed rows goes straight to the driver into a temporary
+staging table (``executemany`` on SQLite, ``COPY`` on PostgreSQL), then one ``INSERT ...
+SELECT`` joins it with our payments and refunds, classifies every row and stores it
+(:data:`MATCH_SQL`, the same rules as :func:`~saleor_alipay_app.reconciliation.matching.classify`).
+"""
 
 from __future__ import annotations
 
@@ -19,6 +25,7 @@ from sqlalchemy import (
     insert,
     literal,
     select,
+    text,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,9 +42,16 @@ from saleor_alipay_app.reconciliation.models import (
     ReconciliationSummary,
     ReportKind,
 )
+from saleor_alipay_app.reconciliation.parser import (
+    SETTLEMENT_ONLY_TYPES,
+    STAGE_COLUMNS,
+    ItemBatch,
+)
 
 ROW_TABLE = ReconciliationRow.__table__  # type: ignore[attr-defined]
 SUMMARY_TABLE = ReconciliationSummary.__table__  # type: ignore[attr-defined]
+PAYMENT_TABLE = Payment.__table__  # type: ignore[attr-defined]
+REFUND_TABLE = Refund.__table__  # type: ignore[attr-defined]
 
 
 BULK_CACHE_KIB = 32 * 1024
@@ -50,31 +64,101 @@ ROW_COLUMNS: tuple[str, ...] = (
 )  # fmt: skip
 
 
-def _insert_sql(paramstyle: str | None) -> str:
-    marks = _marks(paramstyle, len(ROW_COLUMNS))
-    # Only constant names and placeholders go into the statement; values are bound.
-    statement = f"INSERT INTO {ROW_TABLE.name} ({', '.join(ROW_COLUMNS)}) "
-    return statement + f"VALUES ({', '.join(marks)})"
+# -- the import's staging table and the set-based match ------------------------------------------
+
+STAGE_TABLE: Final = "reconciliation_stage"
+_STAGE_TYPES: Final = (
+    "INTEGER", "VARCHAR(64)", "VARCHAR(64)", "TEXT", "BIGINT", "VARCHAR(3)", "VARCHAR(40)",
+    "VARCHAR(64)", "BIGINT", "VARCHAR(3)", "BIGINT", "VARCHAR(3)",
+)  # fmt: skip
+_STAGE_DDL: Final = ", ".join(f"{n} {t}" for n, t in zip(STAGE_COLUMNS, _STAGE_TYPES, strict=True))
+
+# The reasons a row is given; classify() gives the same ones.
+NO_PAYMENT: Final = "no payment with this request id here"
+NO_REFUND: Final = "no refund with this request id here"
+CANCELLED_LATER: Final = "cancelled here later (Antom reverses it)"
+SETTLEMENT_ONLY: Final = ": settlement only"
+NOT_OURS: Final = " transactions are not made by this app"
 
 
-def _marks(paramstyle: str | None, count: int) -> list[str]:
-    match paramstyle:
-        case "qmark":
-            return ["?"] * count
-        case "numeric_dollar":
-            return [f"${i}" for i in range(1, count + 1)]
-        case "numeric":
-            return [f":{i}" for i in range(1, count + 1)]
-        case "format":
-            return ["%s"] * count
-        case _:
-            raise NotImplementedError(f"paramstyle {paramstyle!r}")
+def _sql(value: str) -> str:
+    """A constant of this module as an SQL string literal (never a value from a report)."""
+    return "'" + value.replace("'", "''") + "'"
 
 
-def _lookup_sql(table: str, key: str, count: int, paramstyle: str | None) -> str:
-    # Only constant names and placeholders go into the statement; values are bound.
-    statement = f"SELECT {key}, status, amount_minor, currency, installation_id "
-    return statement + f"FROM {table} WHERE {key} IN ({', '.join(_marks(paramstyle, count))})"
+def _sql_list(values: Iterable[str]) -> str:
+    return ", ".join(_sql(v) for v in sorted(values))
+
+
+def _match_sql() -> str:
+    """``INSERT ... SELECT``: the staged rows joined with our payments (PAYMENT, CANCEL) and
+    refunds (REFUND) by request id, each classified like ``matching.classify`` (an amount
+    mismatch's reason, which formats money, is written afterwards: :meth:`amount_mismatches`).
+    Only constants of this module go into the statement; values are bound."""
+    payment, cancel, refund = _sql("PAYMENT"), _sql("CANCEL"), _sql("REFUND")
+    settlement_only = _sql_list(SETTLEMENT_ONLY_TYPES)
+    paid, cancelled = _sql(PaymentStatus.SUCCEEDED.value), _sql(PaymentStatus.CANCELLED.value)
+    refunded = _sql(RefundStatus.SUCCEEDED.value)
+    expected = (
+        f"(CASE WHEN m.transaction_type = {payment} THEN m.our_amount ELSE -m.our_amount END)"
+    )
+    wanted = (
+        f"(CASE m.transaction_type WHEN {payment} THEN {paid} WHEN {cancel} THEN {cancelled} "
+        f"ELSE {refunded} END)"
+    )
+    ours = f"m.transaction_type IN ({payment}, {cancel}, {refund})"
+    kind = f"""CASE
+        WHEN {ours} THEN CASE
+            WHEN m.our_status IS NULL THEN {_sql(MatchKind.MISSING_HERE.value)}
+            WHEN m.currency <> m.our_currency THEN {_sql(MatchKind.CURRENCY_MISMATCH.value)}
+            WHEN m.amount_minor <> {expected} THEN {_sql(MatchKind.AMOUNT_MISMATCH.value)}
+            WHEN m.transaction_type = {payment} AND m.our_status = {cancelled}
+                THEN {_sql(MatchKind.MATCHED.value)}
+            WHEN m.our_status <> {wanted} THEN {_sql(MatchKind.STATUS_MISMATCH.value)}
+            ELSE {_sql(MatchKind.MATCHED.value)} END
+        WHEN m.transaction_type IN ({settlement_only}) THEN {_sql(MatchKind.OTHER.value)}
+        ELSE {_sql(MatchKind.MISSING_HERE.value)} END"""
+    detail = f"""CASE
+        WHEN {ours} THEN CASE
+            WHEN m.our_status IS NULL THEN CASE WHEN m.transaction_type = {refund}
+                THEN {_sql(NO_REFUND)} ELSE {_sql(NO_PAYMENT)} END
+            WHEN m.currency <> m.our_currency
+                THEN {_sql("Antom ")} || m.currency || {_sql(", here ")} || m.our_currency
+            WHEN m.amount_minor <> {expected} THEN NULL
+            WHEN m.transaction_type = {payment} AND m.our_status = {cancelled}
+                THEN {_sql(CANCELLED_LATER)}
+            WHEN m.our_status <> {wanted} THEN {_sql("Antom lists a successful ")}
+                || LOWER(m.transaction_type) || {_sql("; here it is ")} || m.our_status
+            ELSE NULL END
+        WHEN m.transaction_type IN ({settlement_only})
+            THEN m.transaction_type || {_sql(SETTLEMENT_ONLY)}
+        ELSE m.transaction_type || {_sql(NOT_OURS)} END"""
+    staged = ", ".join(f"s.{c}" for c in STAGE_COLUMNS)
+    # Only this module's constants are formatted in (names, kinds, reasons); values are bound.
+    return f"""INSERT INTO {ROW_TABLE.name} ({", ".join(ROW_COLUMNS)})
+SELECT CAST(:installation_id AS INTEGER), CAST(:day_id AS INTEGER), CAST(:file_id AS INTEGER),
+    m.line, :source, {kind}, m.transaction_id, m.transaction_request_id,
+    SUBSTR(m.transaction_type, 1, 32), m.amount_minor, m.currency, m.settlement_batch_id,
+    m.settlement_amount_minor, m.settlement_currency, m.fee_minor, m.fee_currency,
+    m.transaction_time,
+    CASE WHEN m.our_status IS NULL THEN NULL ELSE {expected} END,
+    m.our_currency, m.our_status, SUBSTR({detail}, 1, 256)
+FROM (
+    SELECT {staged},
+        COALESCE(p.status, r.status) AS our_status,
+        COALESCE(p.amount_minor, r.amount_minor) AS our_amount,
+        COALESCE(p.currency, r.currency) AS our_currency
+    FROM {STAGE_TABLE} s
+    LEFT JOIN payment p ON s.transaction_type IN ({payment}, {cancel})
+        AND p.payment_request_id = s.transaction_request_id
+        AND p.installation_id = CAST(:installation_id AS INTEGER)
+    LEFT JOIN refund r ON s.transaction_type = {refund}
+        AND r.refund_request_id = s.transaction_request_id
+        AND r.installation_id = CAST(:installation_id AS INTEGER)
+) m"""  # noqa: S608
+
+
+MATCH_SQL: Final = _match_sql()
 
 
 @dataclass(frozen=True)
@@ -259,51 +343,112 @@ class ReconciliationRepository:
             delete(ReconciliationFile).where(col(ReconciliationFile.id) == file_id)
         )
 
+    # -- importing rows -----------------------------------------------------------------------
+
+    async def open_stage(self) -> None:
+        """The temporary staging table of this connection, empty (PostgreSQL drops it at the
+        end of the transaction; SQLite keeps it for the connection: :meth:`close_stage`)."""
+        connection = await self.session.connection()
+        if connection.dialect.name == "sqlite":
+            await connection.exec_driver_sql(
+                f"CREATE TEMP TABLE IF NOT EXISTS {STAGE_TABLE} ({_STAGE_DDL})"
+            )
+        else:
+            await connection.exec_driver_sql(
+                f"CREATE TEMP TABLE IF NOT EXISTS {STAGE_TABLE} ({_STAGE_DDL}) ON COMMIT DROP"
+            )
+        await connection.exec_driver_sql(f"DELETE FROM {STAGE_TABLE}")  # noqa: S608
+
+    async def close_stage(self) -> None:
+        connection = await self.session.connection()
+        if connection.dialect.name == "sqlite":
+            await connection.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{STAGE_TABLE}")
+
+    async def stage(self, batch: ItemBatch) -> None:
+        """Replace the staged rows with ``batch``, straight through the driver."""
+        connection = await self.session.connection()
+        driver = (await connection.get_raw_connection()).driver_connection
+        assert driver is not None
+        names = STAGE_COLUMNS[: len(batch.columns)]
+        if connection.dialect.name == "sqlite":
+            await connection.exec_driver_sql(f"DELETE FROM {STAGE_TABLE}")  # noqa: S608
+            marks = ", ".join("?" * len(names))
+            await driver.executemany(
+                f"INSERT INTO {STAGE_TABLE} ({', '.join(names)}) VALUES ({marks})",  # noqa: S608
+                batch.records(),
+            )
+        else:
+            await connection.exec_driver_sql(f"TRUNCATE {STAGE_TABLE}")
+            await driver.copy_records_to_table(
+                STAGE_TABLE, records=batch.records(), columns=list(names)
+            )
+
+    async def match_staged(
+        self, installation_id: int, day_id: int, file_id: int, source: ReportKind
+    ) -> None:
+        """Classify the staged rows against ours and store them (:data:`MATCH_SQL`)."""
+        await self.session.execute(
+            text(MATCH_SQL),
+            {
+                "installation_id": installation_id,
+                "day_id": day_id,
+                "file_id": file_id,
+                "source": source.value,
+            },
+        )
+
+    async def amount_mismatches(self, file_id: int) -> list[Any]:
+        """The file's AMOUNT_MISMATCH rows without their reason yet: (id, amount_minor,
+        our_amount_minor, currency)."""
+        result = await self.session.execute(
+            select(
+                ROW_TABLE.c.id,
+                ROW_TABLE.c.amount_minor,
+                ROW_TABLE.c.our_amount_minor,
+                ROW_TABLE.c.currency,
+            ).where(
+                ROW_TABLE.c.file_id == file_id,
+                ROW_TABLE.c.kind == MatchKind.AMOUNT_MISMATCH.value,
+                ROW_TABLE.c.detail.is_(None),
+            )
+        )
+        return list(result)
+
     # -- our side -----------------------------------------------------------------------------
 
     async def payments_by_request_id(
         self, installation_id: int, request_ids: Iterable[str]
     ) -> dict[str, Ours]:
         return await self._ours_by_request_id(
-            "payment", "payment_request_id", installation_id, request_ids
+            PAYMENT_TABLE, "payment_request_id", installation_id, request_ids
         )
 
     async def refunds_by_request_id(
         self, installation_id: int, request_ids: Iterable[str]
     ) -> dict[str, Ours]:
         return await self._ours_by_request_id(
-            "refund", "refund_request_id", installation_id, request_ids
+            REFUND_TABLE, "refund_request_id", installation_id, request_ids
         )
 
     async def _ours_by_request_id(
-        self, table: str, key: str, installation_id: int, request_ids: Iterable[str]
+        self, table: Any, key: str, installation_id: int, request_ids: Iterable[str]
     ) -> dict[str, Ours]:
-        ids = list(set(request_ids))
+        ids = sorted(set(request_ids))
         if not ids:
             return {}
-        # By the unique request id alone (its index), straight to the driver: the hot path.
-        connection = await self.session.connection()
-        result = await connection.exec_driver_sql(
-            _lookup_sql(table, key, len(ids), connection.dialect.paramstyle), tuple(ids)
+        # By the unique request id alone (its index).
+        result = await self.session.execute(
+            select(table.c[key], table.c.status, table.c.amount_minor, table.c.currency).where(
+                table.c[key].in_(ids), table.c.installation_id == installation_id
+            )
         )
-        found: list[Any] = list(result)
-        return {
-            row[0]: Ours(row[1], int(row[2]), row[3]) for row in found if row[4] == installation_id
-        }
+        return {row[0]: Ours(str(row[1]), int(row[2]), row[3]) for row in result}
 
     # -- rows ---------------------------------------------------------------------------------
 
     async def insert_rows(self, rows: Sequence[Mapping[str, Any]]) -> None:
         if rows:
             await self.session.execute(insert(ROW_TABLE), list(rows))
-
-    async def insert_row_values(self, rows: Sequence[tuple[Any, ...]]) -> None:
-        """Insert rows given as tuples in :data:`ROW_COLUMNS` order, straight to the driver
-        (the import's hot path: no per-row work in SQLAlchemy)."""
-        if not rows:
-            return
-        connection = await self.session.connection()
-        await connection.exec_driver_sql(_insert_sql(connection.dialect.paramstyle), list(rows))
 
     async def insert_summaries(self, rows: Sequence[Mapping[str, Any]]) -> None:
         if rows:
