@@ -94,42 +94,37 @@ def _match_sql() -> str:
     """``INSERT ... SELECT``: the staged rows joined with our payments (PAYMENT, CANCEL) and
     refunds (REFUND) by request id, each classified like ``matching.classify`` (an amount
     mismatch's reason, which formats money, is written afterwards: :meth:`amount_mismatches`).
-    Only constants of this module go into the statement; values are bound."""
+    A row that matches exactly is told by the first test; the others go through the rules in
+    ``classify``'s order. Only constants of this module go into the statement; values are
+    bound."""
     payment, cancel, refund = _sql("PAYMENT"), _sql("CANCEL"), _sql("REFUND")
     settlement_only = _sql_list(SETTLEMENT_ONLY_TYPES)
-    paid, cancelled = _sql(PaymentStatus.SUCCEEDED.value), _sql(PaymentStatus.CANCELLED.value)
-    refunded = _sql(RefundStatus.SUCCEEDED.value)
-    expected = (
-        f"(CASE WHEN m.transaction_type = {payment} THEN m.our_amount ELSE -m.our_amount END)"
-    )
-    wanted = (
-        f"(CASE m.transaction_type WHEN {payment} THEN {paid} WHEN {cancel} THEN {cancelled} "
-        f"ELSE {refunded} END)"
-    )
-    ours = f"m.transaction_type IN ({payment}, {cancel}, {refund})"
+    cancelled = _sql(PaymentStatus.CANCELLED.value)
+    matched = """m.our_status = m.wanted AND m.currency = m.our_currency
+            AND m.amount_minor = m.expected"""
     kind = f"""CASE
-        WHEN {ours} THEN CASE
+        WHEN {matched} THEN {_sql(MatchKind.MATCHED.value)}
+        WHEN m.wanted IS NOT NULL THEN CASE
             WHEN m.our_status IS NULL THEN {_sql(MatchKind.MISSING_HERE.value)}
             WHEN m.currency <> m.our_currency THEN {_sql(MatchKind.CURRENCY_MISMATCH.value)}
-            WHEN m.amount_minor <> {expected} THEN {_sql(MatchKind.AMOUNT_MISMATCH.value)}
+            WHEN m.amount_minor <> m.expected THEN {_sql(MatchKind.AMOUNT_MISMATCH.value)}
             WHEN m.transaction_type = {payment} AND m.our_status = {cancelled}
                 THEN {_sql(MatchKind.MATCHED.value)}
-            WHEN m.our_status <> {wanted} THEN {_sql(MatchKind.STATUS_MISMATCH.value)}
-            ELSE {_sql(MatchKind.MATCHED.value)} END
+            ELSE {_sql(MatchKind.STATUS_MISMATCH.value)} END
         WHEN m.transaction_type IN ({settlement_only}) THEN {_sql(MatchKind.OTHER.value)}
         ELSE {_sql(MatchKind.MISSING_HERE.value)} END"""
     detail = f"""CASE
-        WHEN {ours} THEN CASE
+        WHEN {matched} THEN NULL
+        WHEN m.wanted IS NOT NULL THEN CASE
             WHEN m.our_status IS NULL THEN CASE WHEN m.transaction_type = {refund}
                 THEN {_sql(NO_REFUND)} ELSE {_sql(NO_PAYMENT)} END
             WHEN m.currency <> m.our_currency
                 THEN {_sql("Antom ")} || m.currency || {_sql(", here ")} || m.our_currency
-            WHEN m.amount_minor <> {expected} THEN NULL
+            WHEN m.amount_minor <> m.expected THEN NULL
             WHEN m.transaction_type = {payment} AND m.our_status = {cancelled}
                 THEN {_sql(CANCELLED_LATER)}
-            WHEN m.our_status <> {wanted} THEN {_sql("Antom lists a successful ")}
-                || LOWER(m.transaction_type) || {_sql("; here it is ")} || m.our_status
-            ELSE NULL END
+            ELSE {_sql("Antom lists a successful ")} || LOWER(m.transaction_type)
+                || {_sql("; here it is ")} || m.our_status END
         WHEN m.transaction_type IN ({settlement_only})
             THEN m.transaction_type || {_sql(SETTLEMENT_ONLY)}
         ELSE m.transaction_type || {_sql(NOT_OURS)} END"""
@@ -140,14 +135,18 @@ SELECT CAST(:installation_id AS INTEGER), CAST(:day_id AS INTEGER), CAST(:file_i
     m.line, :source, {kind}, m.transaction_id, m.transaction_request_id,
     SUBSTR(m.transaction_type, 1, 32), m.amount_minor, m.currency, m.settlement_batch_id,
     m.settlement_amount_minor, m.settlement_currency, m.fee_minor, m.fee_currency,
-    m.transaction_time,
-    CASE WHEN m.our_status IS NULL THEN NULL ELSE {expected} END,
-    m.our_currency, m.our_status, SUBSTR({detail}, 1, 256)
+    m.transaction_time, m.expected, m.our_currency, m.our_status, SUBSTR({detail}, 1, 256)
 FROM (
     SELECT {staged},
         COALESCE(p.status, r.status) AS our_status,
-        COALESCE(p.amount_minor, r.amount_minor) AS our_amount,
-        COALESCE(p.currency, r.currency) AS our_currency
+        CASE WHEN p.amount_minor IS NULL THEN -r.amount_minor
+            WHEN s.transaction_type = {payment} THEN p.amount_minor
+            ELSE -p.amount_minor END AS expected,
+        COALESCE(p.currency, r.currency) AS our_currency,
+        CASE s.transaction_type
+            WHEN {payment} THEN {_sql(PaymentStatus.SUCCEEDED.value)}
+            WHEN {cancel} THEN {cancelled}
+            WHEN {refund} THEN {_sql(RefundStatus.SUCCEEDED.value)} END AS wanted
     FROM {STAGE_TABLE} s
     LEFT JOIN payment p ON s.transaction_type IN ({payment}, {cancel})
         AND p.payment_request_id = s.transaction_request_id
