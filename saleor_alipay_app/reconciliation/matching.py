@@ -268,9 +268,13 @@ async def reconcile_day(
         await _rematch(repo, installation_id, record.id)
         await repo.replace_missing_at_antom(installation_id, record.id, start, end)
 
-        settlement_totals = await repo.settlement_totals(record.id)
+        # Settlement detail rows exist only with a settlement details file: without one, the
+        # totals are not looked for among (possibly a million) transaction detail rows.
+        settled = await repo.has_rows_of(record.id, ReportKind.SETTLEMENT_ITEMS)
+        settlement_totals = await repo.settlement_totals(record.id) if settled else []
+        batch_totals = await repo.batch_totals(record.id) if settled else []
         summaries = await repo.summaries(record.id)
-        problems, summarised = _summary_problems(summaries, await repo.batch_totals(record.id))
+        problems, summarised = _summary_problems(summaries, batch_totals)
         currencies = _currencies(settlement_totals, problems, summarised)
         counts = dict.fromkeys(COUNT_KEYS, 0)
         for kind, count in (await repo.counts(record.id)).items():
