@@ -31,6 +31,7 @@ from saleor_alipay_app.reconciliation.matching import IMPORT_BATCH as BATCH
 from saleor_alipay_app.reconciliation.matching import amount_detail
 from saleor_alipay_app.reconciliation.models import DayStatus, ReconciliationFile, ReportKind
 from saleor_alipay_app.reconciliation.parser import (
+    ItemBatch,
     ReportFormatError,
     ReportReader,
     detect_kind,
@@ -178,20 +179,36 @@ async def _import_items(
     await repo.open_stage()
     count = 0
     matching: asyncio.Future[None] | None = None
+
+    async def send(batch: ItemBatch) -> None:
+        nonlocal matching, count
+        if matching is not None:
+            await matching
+            matching = None
+        await repo.stage(batch)
+        count += len(batch)
+        matching = asyncio.ensure_future(repo.match_staged(installation_id, day_id, file_id, kind))
+        await asyncio.sleep(0)  # the statement is on its way before parsing goes on
+        if progress is not None:
+            progress(reader.bytes_read)
+
     try:
-        for batch in reader.item_batches(BATCH):
-            if matching is not None:
-                await matching
-                matching = None
-            await repo.stage(batch)
-            count += len(batch)
-            del batch  # in the database now: one batch in memory at a time, the one being parsed
-            matching = asyncio.ensure_future(
-                repo.match_staged(installation_id, day_id, file_id, kind)
-            )
-            await asyncio.sleep(0)  # the statement is on its way before parsing goes on
-            if progress is not None:
-                progress(reader.bytes_read)
+        batch: ItemBatch | None = None
+        for chunk in reader.item_batches(1):  # each chunk of the file as it is parsed
+            if batch is None:
+                batch = chunk
+            else:
+                batch.extend(chunk.columns)
+            if len(batch) >= BATCH:
+                await send(batch)
+                batch = None  # in the database now: one batch in memory, the one being parsed
+            else:
+                # The event loop's poll between chunks lets the database thread hand back a
+                # finished statement at once rather than wait for the interpreter lock.
+                await asyncio.sleep(0)
+        if batch is not None:
+            await send(batch)
+            batch = None
         if matching is not None:
             await matching
             matching = None

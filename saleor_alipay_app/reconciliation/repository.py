@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from functools import reduce
 from typing import Any, Final
 
 from sqlalchemy import (
@@ -25,7 +26,6 @@ from sqlalchemy import (
     insert,
     literal,
     select,
-    text,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -158,6 +158,12 @@ FROM (
 
 
 MATCH_SQL: Final = _match_sql()
+MATCH_PARAMETERS: Final = ("installation_id", "day_id", "file_id", "source")
+_POSITIONAL_MATCH_SQL: Final = reduce(
+    lambda sql, n: sql.replace(f":{MATCH_PARAMETERS[n]}", f"${n + 1}"),
+    range(len(MATCH_PARAMETERS)),
+    MATCH_SQL,
+)  # asyncpg's placeholders
 
 
 @dataclass(frozen=True)
@@ -259,6 +265,8 @@ _REFUNDS: Final = _OurSide(
 class ReconciliationRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        self._driver: Any = None  # the driver's connection, for the import's hot path
+        self._sqlite = False
 
     async def prepare_bulk_work(self) -> None:
         """SQLite: a page cache large enough for the indexes a large import walks (the
@@ -348,7 +356,9 @@ class ReconciliationRepository:
         """The temporary staging table of this connection, empty (PostgreSQL drops it at the
         end of the transaction; SQLite keeps it for the connection: :meth:`close_stage`)."""
         connection = await self.session.connection()
-        if connection.dialect.name == "sqlite":
+        self._driver = (await connection.get_raw_connection()).driver_connection
+        self._sqlite = connection.dialect.name == "sqlite"
+        if self._sqlite:
             await connection.exec_driver_sql(
                 f"CREATE TEMP TABLE IF NOT EXISTS {STAGE_TABLE} ({_STAGE_DDL})"
             )
@@ -364,20 +374,19 @@ class ReconciliationRepository:
             await connection.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{STAGE_TABLE}")
 
     async def stage(self, batch: ItemBatch) -> None:
-        """Replace the staged rows with ``batch``, straight through the driver."""
-        connection = await self.session.connection()
-        driver = (await connection.get_raw_connection()).driver_connection
-        assert driver is not None
+        """Replace the staged rows with ``batch``, straight through the driver (after
+        :meth:`open_stage`, in its transaction)."""
+        driver = self._driver
         names = STAGE_COLUMNS[: len(batch.columns)]
-        if connection.dialect.name == "sqlite":
-            await connection.exec_driver_sql(f"DELETE FROM {STAGE_TABLE}")  # noqa: S608
+        if self._sqlite:
+            await driver.execute(f"DELETE FROM {STAGE_TABLE}")  # noqa: S608
             marks = ", ".join("?" * len(names))
             await driver.executemany(
                 f"INSERT INTO {STAGE_TABLE} ({', '.join(names)}) VALUES ({marks})",  # noqa: S608
                 batch.records(),
             )
         else:
-            await connection.exec_driver_sql(f"TRUNCATE {STAGE_TABLE}")
+            await driver.execute(f"TRUNCATE {STAGE_TABLE}")
             await driver.copy_records_to_table(
                 STAGE_TABLE, records=batch.records(), columns=list(names)
             )
@@ -385,16 +394,14 @@ class ReconciliationRepository:
     async def match_staged(
         self, installation_id: int, day_id: int, file_id: int, source: ReportKind
     ) -> None:
-        """Classify the staged rows against ours and store them (:data:`MATCH_SQL`)."""
-        await self.session.execute(
-            text(MATCH_SQL),
-            {
-                "installation_id": installation_id,
-                "day_id": day_id,
-                "file_id": file_id,
-                "source": source.value,
-            },
-        )
+        """Classify the staged rows against ours and store them (:data:`MATCH_SQL`), in one
+        call to the driver: started as a task, the statement is on its way at the task's first
+        step, and runs while the caller goes on."""
+        values = (installation_id, day_id, file_id, source.value)
+        if self._sqlite:
+            await self._driver.execute(MATCH_SQL, dict(zip(MATCH_PARAMETERS, values, strict=True)))
+        else:
+            await self._driver.execute(_POSITIONAL_MATCH_SQL, *values)
 
     async def amount_mismatches(self, file_id: int) -> list[Any]:
         """The file's AMOUNT_MISMATCH rows without their reason yet: (id, amount_minor,
