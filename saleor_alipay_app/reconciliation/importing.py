@@ -217,7 +217,7 @@ async def _import_items(
             # A parse error while a batch was being matched: let it finish, then roll back.
             with contextlib.suppress(Exception):
                 await matching
-    for row in await repo.amount_mismatches(file_id):
+    for row in await repo.amount_mismatches(day_id, file_id):
         await repo.update_row(
             row.id, {"detail": amount_detail(row.amount_minor, row.our_amount_minor, row.currency)}
         )

@@ -403,9 +403,9 @@ class ReconciliationRepository:
         else:
             await self._driver.execute(_POSITIONAL_MATCH_SQL, *values)
 
-    async def amount_mismatches(self, file_id: int) -> list[Any]:
+    async def amount_mismatches(self, day_id: int, file_id: int) -> list[Any]:
         """The file's AMOUNT_MISMATCH rows without their reason yet: (id, amount_minor,
-        our_amount_minor, currency)."""
+        our_amount_minor, currency). Found by the (day, kind) index."""
         result = await self.session.execute(
             select(
                 ROW_TABLE.c.id,
@@ -413,8 +413,9 @@ class ReconciliationRepository:
                 ROW_TABLE.c.our_amount_minor,
                 ROW_TABLE.c.currency,
             ).where(
-                ROW_TABLE.c.file_id == file_id,
+                ROW_TABLE.c.day_id == day_id,
                 ROW_TABLE.c.kind == MatchKind.AMOUNT_MISMATCH.value,
+                ROW_TABLE.c.file_id == file_id,
                 ROW_TABLE.c.detail.is_(None),
             )
         )
@@ -474,7 +475,9 @@ class ReconciliationRepository:
             .where(
                 ROW_TABLE.c.day_id == day_id,
                 ROW_TABLE.c.file_id.is_not(None),
-                ROW_TABLE.c.kind.not_in(sorted(k.value for k in MatchKind.settled_kinds())),
+                # The kinds named (not the settled ones excluded): the (day, kind) index finds
+                # them without walking the day's matched rows.
+                ROW_TABLE.c.kind.in_(sorted(k.value for k in MatchKind.unsettled_kinds())),
                 ROW_TABLE.c.id > after_id,
             )
             .order_by(ROW_TABLE.c.id)
