@@ -95,8 +95,9 @@ def _match_sql() -> str:
     refunds (REFUND) by request id, each classified like ``matching.classify`` (an amount
     mismatch's reason, which formats money, is written afterwards: :meth:`amount_mismatches`).
     A row that matches exactly is told by the first test; the others go through the rules in
-    ``classify``'s order. Only constants of this module go into the statement; values are
-    bound."""
+    ``classify``'s order. The join keys are NULL for the other table's types, so that SQLite
+    seeks one index per row, not both. Only constants of this module go into the statement;
+    values are bound."""
     payment, cancel, refund = _sql("PAYMENT"), _sql("CANCEL"), _sql("REFUND")
     settlement_only = _sql_list(SETTLEMENT_ONLY_TYPES)
     cancelled = _sql(PaymentStatus.CANCELLED.value)
@@ -148,11 +149,11 @@ FROM (
             WHEN {cancel} THEN {cancelled}
             WHEN {refund} THEN {_sql(RefundStatus.SUCCEEDED.value)} END AS wanted
     FROM {STAGE_TABLE} s
-    LEFT JOIN payment p ON s.transaction_type IN ({payment}, {cancel})
-        AND p.payment_request_id = s.transaction_request_id
+    LEFT JOIN payment p ON p.payment_request_id = CASE
+            WHEN s.transaction_type IN ({payment}, {cancel}) THEN s.transaction_request_id END
         AND p.installation_id = CAST(:installation_id AS INTEGER)
-    LEFT JOIN refund r ON s.transaction_type = {refund}
-        AND r.refund_request_id = s.transaction_request_id
+    LEFT JOIN refund r ON r.refund_request_id = CASE
+            WHEN s.transaction_type = {refund} THEN s.transaction_request_id END
         AND r.installation_id = CAST(:installation_id AS INTEGER)
 ) m"""  # noqa: S608
 
