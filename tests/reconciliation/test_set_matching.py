@@ -216,3 +216,28 @@ def test_plain_rows_read_a_column_at_a_time_as_row_by_row(tmp_path: Path) -> Non
     assert all(len(batch.columns) == ITEM_WIDTH for batch in batches)
     read = [record for batch in batches for record in batch.records()]
     assert read == _slowly(path)
+
+
+def test_windows_line_endings_read_like_unix_ones(tmp_path: Path) -> None:
+    rows = [
+        {
+            "transactionId": f"2026112619400000{n:08d}",
+            "transactionRequestId": f"saa-test-{n}",
+            "transactionType": "PAYMENT",
+            "transactionAmountValue": f"{n}.05",
+            "transactionCurrency": "HKD",
+        }
+        for n in range(1, 101)
+    ]
+    unix = csv_text(TRANSACTION_ITEM_COLUMNS, rows)
+    read = []
+    for name, text in (("unix", unix), ("windows", unix.replace("\n", "\r\n"))):
+        path = tmp_path / name / NAME
+        path.parent.mkdir()
+        path.write_text(text, encoding="utf-8", newline="")
+        batches = ReportReader(path, ReportKind.TRANSACTION_ITEMS).item_batches(1000)
+        read.append([record for batch in batches for record in batch.records()])
+    assert read[0] == read[1]
+    assert len(read[0]) == 100
+    assert read[0][-1] == (101, "202611261940000000000100", "saa-test-100", "PAYMENT", 10005,
+                           "HKD", None)  # fmt: skip
