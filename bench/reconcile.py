@@ -4,10 +4,11 @@ Python's csv module. See bench/README.md.
 
     .venv/bin/python bench/reconcile.py [--rows 1000000] [--refund-share 0.1] [--keep DIR]
 
-Each measured phase runs in a child process of its own, so that its peak memory (ru_maxrss) is
+Each measured phase runs in a child process of its own, so that its peak memory (VmHWM) is
 its own: the baseline (csv.reader over the file, counting rows) and the reconciliation
-(`reconciliation.service.run`: stream, validate, match in batches, insert, then reconcile the
-day: missing-at-Antom search, totals, counts).
+(`reconciliation.service.run`: stream and validate in chunks, stage each batch in the database,
+match and store it set-based in SQL, then reconcile the day: missing-at-Antom search, totals,
+counts).
 """
 
 from __future__ import annotations
@@ -322,7 +323,8 @@ def main() -> None:
         print(f"{label:34}{rate:>10,.0f}{data['seconds']:>10.1f}{data['peak_mb']:>10.0f}")
     print(f"{'  the same process at rest':34}{'':>10}{'':>10}{floor['peak_mb']:>10.0f}")
     print(
-        f"ratio reconcile/baseline: {measured['seconds'] / baseline['seconds']:.1f}x the time, "
+        f"ratio reconcile/baseline: {baseline['seconds'] / measured['seconds']:.2f}x the rows/s "
+        f"({measured['seconds'] / baseline['seconds']:.1f}x the time), "
         f"{measured['peak_mb'] / baseline['peak_mb']:.1f}x the peak memory; the work itself "
         f"adds {measured['peak_mb'] - floor['peak_mb']:.0f} MB to the process at rest"
     )

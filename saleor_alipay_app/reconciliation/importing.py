@@ -1,7 +1,9 @@
 """Importing Antom's report files (API.md §13) into the reconciliation tables.
 
 - Each report file is imported in one transaction, streamed in batches (memory does not grow
-  with the file), each row matched against ours as it is read (`matching`).
+  with the file). Each batch is bulk-loaded into a staging table and matched against ours in
+  SQL, set-based (`repository.MATCH_SQL`, the rules of `matching.classify`), while the next
+  batch is parsed.
 - A file whose content hash is already imported is skipped; a file of the same name with new
   content replaces the old import; a malformed file raises
   :class:`~saleor_alipay_app.reconciliation.parser.ReportFormatError` and leaves nothing behind.
@@ -14,7 +16,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -25,10 +27,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from saleor_alipay_app.db import transaction, utcnow
-from saleor_alipay_app.reconciliation.matching import BATCH, classify, match_batch, our_values
+from saleor_alipay_app.reconciliation.matching import IMPORT_BATCH as BATCH
+from saleor_alipay_app.reconciliation.matching import amount_detail
 from saleor_alipay_app.reconciliation.models import DayStatus, ReconciliationFile, ReportKind
 from saleor_alipay_app.reconciliation.parser import (
-    ItemRow,
+    ItemBatch,
     ReportFormatError,
     ReportReader,
     detect_kind,
@@ -39,7 +42,6 @@ from saleor_alipay_app.reconciliation.repository import ReconciliationRepository
 
 log = logging.getLogger(__name__)
 
-YIELD_EVERY: Final = 250
 HASH_CHUNK: Final = 1 << 20
 Progress = Callable[[int], None]
 """Called with the number of bytes of the current file read so far."""
@@ -69,20 +71,6 @@ def file_sha256(path: Path) -> tuple[str, int]:
             digest.update(chunk)
             size += len(chunk)
     return digest.hexdigest(), size
-
-
-async def _next_batch(rows: Iterator[ItemRow], size: int) -> list[ItemRow]:
-    """Up to ``size`` parsed rows. It yields to the event loop now and then, so that the
-    database keeps working on the previous batch while this one is parsed."""
-    batch: list[ItemRow] = []
-    append = batch.append
-    for row in rows:
-        append(row)
-        if len(batch) >= size:
-            break
-        if not len(batch) % YIELD_EVERY:
-            await asyncio.sleep(0)
-    return batch
 
 
 async def import_file(
@@ -186,73 +174,54 @@ async def _import_items(
     kind: ReportKind,
     progress: Progress | None,
 ) -> int:
-    """Parse, match and insert in batches; each batch's insert runs while the next one is
-    parsed."""
-    rows = reader.items()
-    source = kind.value
+    """Parse, stage and match in batches: each batch is loaded into the staging table, then
+    classified and stored by one statement that runs while the next batch is parsed."""
+    await repo.open_stage()
     count = 0
-    inserting: asyncio.Task[None] | None = None
+    matching: asyncio.Future[None] | None = None
+
+    async def send(batch: ItemBatch) -> None:
+        nonlocal matching, count
+        if matching is not None:
+            await matching
+            matching = None
+        await repo.stage(batch)
+        count += len(batch)
+        matching = asyncio.ensure_future(repo.match_staged(installation_id, day_id, file_id, kind))
+        await asyncio.sleep(0)  # the statement is on its way before parsing goes on
+        if progress is not None:
+            progress(reader.bytes_read)
+
     try:
-        batch = await _next_batch(rows, BATCH)
-        while batch:
-            if inserting is not None:
-                await inserting
-                inserting = None
-            payments, refunds = await match_batch(
-                repo,
-                installation_id,
-                [(r.transaction_type, r.transaction_request_id) for r in batch],
-            )
-            values = []
-            for item in batch:
-                request_id = item.transaction_request_id
-                found_kind, ours, detail = classify(
-                    item.transaction_type,
-                    item.amount_minor,
-                    item.currency,
-                    payments.get(request_id),
-                    refunds.get(request_id),
-                )
-                our_amount, our_currency, our_status = our_values(item.transaction_type, ours)
-                values.append(
-                    (
-                        installation_id,
-                        day_id,
-                        file_id,
-                        item.line,
-                        source,
-                        found_kind.value,
-                        item.transaction_id or None,
-                        request_id or None,
-                        item.transaction_type[:32],
-                        item.amount_minor,
-                        item.currency,
-                        item.settlement_batch_id,
-                        item.settlement_amount_minor,
-                        item.settlement_currency,
-                        item.fee_minor,
-                        item.fee_currency,
-                        item.transaction_time,
-                        our_amount,
-                        our_currency,
-                        our_status,
-                        detail[:256] if detail else None,
-                    )
-                )
-            inserting = asyncio.ensure_future(repo.insert_row_values(values))
-            await asyncio.sleep(0)
-            count += len(batch)
-            if progress is not None:
-                progress(reader.bytes_read)
-            batch = await _next_batch(rows, BATCH)
-        if inserting is not None:
-            await inserting
-            inserting = None
+        batch: ItemBatch | None = None
+        for chunk in reader.item_batches(1):  # each chunk of the file as it is parsed
+            if batch is None:
+                batch = chunk
+            else:
+                batch.extend(chunk.columns)
+            if len(batch) >= BATCH:
+                await send(batch)
+                batch = None  # in the database now: one batch in memory, the one being parsed
+            else:
+                # The event loop's poll between chunks lets the database thread hand back a
+                # finished statement at once rather than wait for the interpreter lock.
+                await asyncio.sleep(0)
+        if batch is not None:
+            await send(batch)
+            batch = None
+        if matching is not None:
+            await matching
+            matching = None
     finally:
-        if inserting is not None:
-            # A parse error while a batch was being inserted: let it finish, then roll back.
+        if matching is not None:
+            # A parse error while a batch was being matched: let it finish, then roll back.
             with contextlib.suppress(Exception):
-                await inserting
+                await matching
+    for row in await repo.amount_mismatches(day_id, file_id):
+        await repo.update_row(
+            row.id, {"detail": amount_detail(row.amount_minor, row.our_amount_minor, row.currency)}
+        )
+    await repo.close_stage()
     return count
 
 

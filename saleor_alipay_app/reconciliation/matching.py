@@ -27,10 +27,19 @@ from saleor_alipay_app.reconciliation.models import (
     ReportKind,
 )
 from saleor_alipay_app.reconciliation.parser import ANTOM_TZ, SETTLEMENT_ONLY_TYPES
-from saleor_alipay_app.reconciliation.repository import Ours, ReconciliationRepository
+from saleor_alipay_app.reconciliation.repository import (
+    CANCELLED_LATER,
+    NO_PAYMENT,
+    NO_REFUND,
+    NOT_OURS,
+    SETTLEMENT_ONLY,
+    Ours,
+    ReconciliationRepository,
+)
 from saleor_alipay_app.reconciliation.schemas import money
 
-BATCH: Final = 2000  # rows per batch, when importing and when matching again
+BATCH: Final = 2000  # rows per batch when matching again
+IMPORT_BATCH: Final = 4000  # rows per batch staged and matched when importing
 
 # -- matching one row -------------------------------------------------------------------------
 
@@ -61,22 +70,20 @@ def classify(
     payment: Ours | None,
     refund: Ours | None,
 ) -> tuple[MatchKind, Ours | None, str | None]:
-    """How one report row compares with ours: (kind, what we have, why)."""
+    """How one report row compares with ours: (kind, what we have, why). The import does the
+    same in SQL (`repository.MATCH_SQL`); this one matches rows again when a day is reconciled.
+    """
     match transaction_type:
         case "PAYMENT" | "CANCEL":
-            ours, sign, noun = payment, 1 if transaction_type == "PAYMENT" else -1, "payment"
+            ours, sign, missing = payment, 1 if transaction_type == "PAYMENT" else -1, NO_PAYMENT
         case "REFUND":
-            ours, sign, noun = refund, -1, "refund"
+            ours, sign, missing = refund, -1, NO_REFUND
         case _ if transaction_type in SETTLEMENT_ONLY_TYPES:
-            return MatchKind.OTHER, None, f"{transaction_type}: settlement only"
+            return MatchKind.OTHER, None, transaction_type + SETTLEMENT_ONLY
         case _:
-            return (
-                MatchKind.MISSING_HERE,
-                None,
-                f"{transaction_type} transactions are not made by this app",
-            )
+            return MatchKind.MISSING_HERE, None, transaction_type + NOT_OURS
     if ours is None:
-        return MatchKind.MISSING_HERE, None, f"no {noun} with this request id here"
+        return MatchKind.MISSING_HERE, None, missing
     if currency != ours.currency:
         return (
             MatchKind.CURRENCY_MISMATCH,
@@ -85,14 +92,10 @@ def classify(
         )
     expected = sign * ours.amount_minor
     if amount_minor != expected:
-        return (
-            MatchKind.AMOUNT_MISMATCH,
-            ours,
-            f"Antom {money(amount_minor, currency)}, here {money(expected, currency)}",
-        )
+        return MatchKind.AMOUNT_MISMATCH, ours, amount_detail(amount_minor, expected, currency)
     if transaction_type == "PAYMENT":
         if ours.status == PaymentStatus.CANCELLED.value:
-            return MatchKind.MATCHED, ours, "cancelled here later (Antom reverses it)"
+            return MatchKind.MATCHED, ours, CANCELLED_LATER
         wanted = PaymentStatus.SUCCEEDED.value
     elif transaction_type == "CANCEL":
         wanted = PaymentStatus.CANCELLED.value
@@ -105,6 +108,11 @@ def classify(
             f"Antom lists a successful {transaction_type.lower()}; here it is {ours.status}",
         )
     return MatchKind.MATCHED, ours, None
+
+
+def amount_detail(amount_minor: int | None, expected: int | None, currency: str | None) -> str:
+    """Why an AMOUNT_MISMATCH row does not match: both amounts, with the report's sign."""
+    return f"Antom {money(amount_minor, currency)}, here {money(expected, currency)}"
 
 
 def our_values(
@@ -260,9 +268,13 @@ async def reconcile_day(
         await _rematch(repo, installation_id, record.id)
         await repo.replace_missing_at_antom(installation_id, record.id, start, end)
 
-        settlement_totals = await repo.settlement_totals(record.id)
+        # Settlement detail rows exist only with a settlement details file: without one, the
+        # totals are not looked for among (possibly a million) transaction detail rows.
+        settled = await repo.has_rows_of(record.id, ReportKind.SETTLEMENT_ITEMS)
+        settlement_totals = await repo.settlement_totals(record.id) if settled else []
+        batch_totals = await repo.batch_totals(record.id) if settled else []
         summaries = await repo.summaries(record.id)
-        problems, summarised = _summary_problems(summaries, await repo.batch_totals(record.id))
+        problems, summarised = _summary_problems(summaries, batch_totals)
         currencies = _currencies(settlement_totals, problems, summarised)
         counts = dict.fromkeys(COUNT_KEYS, 0)
         for kind, count in (await repo.counts(record.id)).items():

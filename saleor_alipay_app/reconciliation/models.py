@@ -52,6 +52,11 @@ class MatchKind(StrEnum):
         """Kinds a later match cannot change: the rows left alone when a day is reconciled."""
         return frozenset({cls.MATCHED, cls.OTHER})
 
+    @classmethod
+    def unsettled_kinds(cls) -> frozenset[MatchKind]:
+        """Kinds a later match may change: the rows matched again when a day is reconciled."""
+        return frozenset(cls) - cls.settled_kinds()
+
 
 MISMATCH_KINDS = frozenset(
     {MatchKind.AMOUNT_MISMATCH, MatchKind.CURRENCY_MISMATCH, MatchKind.STATUS_MISMATCH}

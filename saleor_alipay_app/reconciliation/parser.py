@@ -1,12 +1,16 @@
 """Streaming readers of Antom's reconciliation reports (API.md §13).
 
 A report is UTF-8 CSV: a header row of field names (read by name: the order varies and new
-columns may appear), data rows, and a last line ``<END>``. The reader holds one row at a time,
-so memory does not grow with the file. Anything malformed raises :class:`ReportFormatError`
-naming the file, the line and the reason: missing or duplicated columns, a row with the wrong
-number of fields, a file without its ``<END>`` marker (truncated), data after it, bytes that
-are not UTF-8, an amount that is not a number or has more decimals than its currency, an
-unknown currency.
+columns may appear), data rows, and a last line ``<END>``. The reader holds one chunk of the
+file at a time (:data:`CHUNK_CHARS`), so memory does not grow with the file. Anything malformed
+raises :class:`ReportFormatError` naming the file, the line and the reason: missing or
+duplicated columns, a row with the wrong number of fields, a file without its ``<END>`` marker
+(truncated), data after it, bytes that are not UTF-8, an amount that is not a number or has
+more decimals than its currency, an unknown currency.
+
+Rows without quoting (what Antom writes) are split at their commas and checked a column at a
+time for a whole chunk; anything else (quoted fields, odd spacing, lower case, another amount
+form) is read by :mod:`csv` and checked row by row, with the same results.
 
 Amounts are read as major units with at most the currency's digits (``123.45``; KRW ``18000``)
 and returned as integers in minor units, with the report's sign (refunds are negative).
@@ -17,11 +21,13 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
+from itertools import chain, repeat
+from operator import itemgetter
 from pathlib import Path
-from typing import Final, NamedTuple
+from typing import Any, Final, NamedTuple
 
 from saleor_alipay_app.antom.money import CURRENCIES
 from saleor_alipay_app.reconciliation.models import ReportKind
@@ -75,6 +81,16 @@ SETTLEMENT_ONLY_TYPES: Final = frozenset(
 )
 
 MAX_AMOUNT_DIGITS: Final = 16
+CHUNK_CHARS: Final = 1 << 18  # read at a time: about 1,300 rows of transaction details
+
+# The columns of a parsed details row, as the import stages them (transaction details: the
+# first ITEM_WIDTH).
+STAGE_COLUMNS: Final = (
+    "line", "transaction_id", "transaction_request_id", "transaction_type", "amount_minor",
+    "currency", "transaction_time", "settlement_batch_id", "settlement_amount_minor",
+    "settlement_currency", "fee_minor", "fee_currency",
+)  # fmt: skip
+ITEM_WIDTH: Final = 7
 _NAME_DAY: Final = re.compile(r"_(\d{8})_")
 
 
@@ -146,24 +162,6 @@ def parse_currency(text: str, column: str) -> str:
     return currency
 
 
-class ItemRow(NamedTuple):
-    """A data row of a transaction or settlement details report."""
-
-    line: int
-    transaction_id: str
-    transaction_request_id: str
-    transaction_type: str
-    amount_minor: int | None
-    currency: str | None
-    transaction_time: str | None
-    settlement_batch_id: str | None = None
-    settlement_amount_minor: int | None = None
-    settlement_currency: str | None = None
-    fee_minor: int | None = None
-    fee_currency: str | None = None
-    settlement_time: str | None = None
-
-
 @dataclass(frozen=True)
 class SummaryRow:
     line: int
@@ -218,7 +216,9 @@ def _field(row: list[str], position: int) -> str:
     return row[position].strip() if position >= 0 else ""
 
 
-def _item(line: int, c: _ItemColumns, row: list[str], settlement: bool) -> ItemRow:
+def _item(line: int, c: _ItemColumns, row: list[str], settlement: bool) -> tuple[Any, ...]:
+    """One details row, checked field by field, as a record in :data:`STAGE_COLUMNS` order
+    (the first :data:`ITEM_WIDTH` of them for transaction details)."""
     transaction_type = row[c.transaction_type].strip().upper()
     if not transaction_type:
         raise ValueError("transactionType is empty")
@@ -240,8 +240,14 @@ def _item(line: int, c: _ItemColumns, row: list[str], settlement: bool) -> ItemR
         amount = parse_minor(amount_text, currency, "transactionAmountValue")
     time_text = _field(row, c.time)[:40] or None
     if not settlement:
-        return ItemRow(
-            line, transaction_id, request_id, transaction_type, amount, currency, time_text
+        return (
+            line,
+            transaction_id or None,
+            request_id or None,
+            transaction_type,
+            amount,
+            currency,
+            time_text,
         )
     batch = row[c.batch].strip()
     if not batch:
@@ -256,10 +262,10 @@ def _item(line: int, c: _ItemColumns, row: list[str], settlement: bool) -> ItemR
     if fee_text:
         fee_currency = parse_currency(row[c.fee_currency] or settlement_currency, "feeCurrency")
         fee = parse_minor(fee_text, fee_currency, "feeAmountValue")
-    return ItemRow(
+    return (
         line,
-        transaction_id,
-        request_id,
+        transaction_id or None,
+        request_id or None,
         transaction_type,
         amount,
         currency,
@@ -269,12 +275,113 @@ def _item(line: int, c: _ItemColumns, row: list[str], settlement: bool) -> ItemR
         settlement_currency,
         fee,
         fee_currency,
-        _field(row, c.settlement_time) or None,
     )
 
 
+def _amounts_pattern(digits: int) -> re.Pattern[str]:
+    """Amounts written exactly as Antom writes them (sign, whole part, all the currency's
+    decimals), one a line."""
+    one = f"-?[0-9]{{1,{MAX_AMOUNT_DIGITS}}}" + (f"\\.[0-9]{{{digits}}}" if digits else "")
+    return re.compile(f"{one}(?:\\n{one})*")
+
+
+_AMOUNTS: Final = {digits: _amounts_pattern(digits) for digits in set(CURRENCIES.values())}
+
+
+def _plain(lines: list[str]) -> bool:
+    """True when ``lines`` are CSV without quoting, so that splitting each at its commas reads
+    them exactly as :mod:`csv` would: no quote, no carriage return except before a newline, no
+    NUL, and valid UTF-8 throughout."""
+    text = "".join(lines)
+    if '"' in text or "\0" in text or text.count("\r") != text.count("\r\n"):
+        return False
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+    return True
+
+
+def _plain_items(c: _ItemColumns, chunk: _Plain) -> tuple[Sequence[Any], ...] | None:
+    """The columns of a chunk of plain transaction detail rows, checked a column at a time;
+    None when any value is not in the form Antom writes (then the rows are checked one by one,
+    which finds the first bad one, or reads the unusual but valid ones)."""
+    wanted = [c.transaction_id, c.request_id, c.transaction_type, c.amount, c.currency]
+    if c.time >= 0:
+        wanted.append(c.time)
+    fields = map(str.split, map(str.rstrip, chunk.lines, repeat("\r\n")), repeat(","))
+    picked = zip(*map(itemgetter(*wanted), fields), strict=True)
+    raw_transaction_ids, raw_request_ids, types, amounts, currencies, *times = picked
+    for kind in set(types):
+        if not kind or kind != kind.strip().upper() or kind in SETTLEMENT_ONLY_TYPES:
+            return None
+    transaction_ids = list(map(str.strip, raw_transaction_ids))
+    request_ids = list(map(str.strip, raw_request_ids))
+    for ids in (transaction_ids, request_ids):
+        if "" in ids or max(map(len, ids)) > MAX_ID:
+            return None
+    digits = {CURRENCIES.get(currency, -1) for currency in set(currencies)}
+    if len(digits) != 1 or -1 in digits:
+        return None
+    [places] = digits
+    if _AMOUNTS[places].fullmatch("\n".join(amounts)) is None:
+        return None
+    if places:
+        minor = list(map(int, map(str.replace, amounts, repeat("."), repeat(""))))
+    else:
+        minor = list(map(int, amounts))
+    count = len(minor)
+    if times:
+        stamps: list[str | None] = list(map(str.strip, times[0]))
+        if max(map(len, stamps)) > 40:  # type: ignore[arg-type]
+            return None
+        if "" in stamps:
+            stamps = [stamp or None for stamp in stamps]
+    else:
+        stamps = [None] * count
+    lines = range(chunk.line, chunk.line + count)
+    return lines, transaction_ids, request_ids, types, minor, currencies, stamps
+
+
+class ItemBatch:
+    """Parsed details rows held by column, in :data:`STAGE_COLUMNS` order (``width`` of them):
+    what the import loads into the database."""
+
+    __slots__ = ("columns",)
+
+    def __init__(self, width: int) -> None:
+        self.columns: tuple[list[Any], ...] = tuple([] for _ in range(width))
+
+    def __len__(self) -> int:
+        return len(self.columns[0])
+
+    def extend(self, columns: Sequence[Iterable[Any]]) -> None:
+        for mine, more in zip(self.columns, columns, strict=True):
+            mine.extend(more)
+
+    def append(self, record: Sequence[Any]) -> None:
+        for mine, value in zip(self.columns, record, strict=True):
+            mine.append(value)
+
+    def records(self) -> Iterator[tuple[Any, ...]]:
+        """The rows as tuples, made one at a time."""
+        return zip(*self.columns, strict=True)
+
+
+class _Plain(NamedTuple):
+    """Lines of full rows without quoting (see :func:`_plain`), the first one at ``line``."""
+
+    line: int
+    lines: list[str]
+
+
+_Chunk = _Plain | list[tuple[int, list[str]]]
+
+
 class ReportReader:
-    """Reads one report file row by row. Use :meth:`items` or :meth:`summaries` once."""
+    """Reads one report file in chunks, holding one chunk at a time. Use :meth:`item_batches`
+    or :meth:`summaries` once."""
 
     def __init__(self, path: Path, kind: ReportKind, *, name: str | None = None) -> None:
         self.path = path
@@ -282,6 +389,7 @@ class ReportReader:
         self.name = name or path.name
         self.skipped_rows = 0
         self._raw: io.BufferedReader | None = None
+        self._index: dict[str, int] = {}
 
     def error(self, line: int, reason: str) -> ReportFormatError:
         return ReportFormatError(self.name, line, reason)
@@ -298,8 +406,11 @@ class ReportReader:
 
     # -- the raw rows ---------------------------------------------------------------------------
 
-    def _rows(self) -> Generator[tuple[int, dict[str, int], list[str]], None, None]:
-        """(line, column index by name, fields) for each data row; checks the framing."""
+    def _chunks(self) -> Generator[_Chunk, None, None]:
+        """The data rows, chunk by chunk, the framing checked: runs of plain full rows as
+        :class:`_Plain` lines (the common case, split by the caller), anything else read by
+        :mod:`csv` and given as (line, fields) pairs. An error is raised only once the rows
+        before it have been given, so that a bad row earlier in the file is reported first."""
         with (
             self.path.open("rb") as raw,
             io.TextIOWrapper(
@@ -307,68 +418,128 @@ class ReportReader:
             ) as handle,
         ):
             self._raw = raw
-            reader = csv.reader(handle, strict=True)
-            header = self._next(reader)
+            header_reader = csv.reader(handle, strict=True)
+            header = self._next(header_reader)
             if header is None:
                 raise self.error(0, "empty file: no header row")
-            self._check_text(reader.line_num, header)
+            self._check_text(header_reader.line_num, header)
             names = [name.strip() for name in header]
             if names == [END_MARKER]:
-                raise self.error(reader.line_num, "no header row before <END>")
+                raise self.error(header_reader.line_num, "no header row before <END>")
             index: dict[str, int] = {}
             for position, name in enumerate(names):
                 if name in index:
-                    raise self.error(reader.line_num, f"wrong columns: {name!r} appears twice")
+                    raise self.error(
+                        header_reader.line_num, f"wrong columns: {name!r} appears twice"
+                    )
                 index[name] = position
             missing = [c for c in REQUIRED_COLUMNS[self.kind] if c not in index]
             if missing:
                 raise self.error(
-                    reader.line_num,
+                    header_reader.line_num,
                     f"wrong columns for a {self.kind.value} report: missing {', '.join(missing)}",
                 )
+            self._index = index
             width = len(names)
-            pending: tuple[int, list[str]] | None = None
-            ended = False
-            is_ascii = str.isascii
-            try:
-                for row in reader:
-                    line = reader.line_num
-                    if len(row) == width and pending is None:
-                        # The common case, kept fast: a full row of ASCII text.
-                        if not all(map(is_ascii, row)):
-                            self._check_text(line, row)
-                        yield line, index, row
+            commas = width - 1
+            done = header_reader.line_num  # physical lines read so far
+            while True:
+                lines = handle.readlines(CHUNK_CHARS)
+                if not lines:
+                    raise self.error(
+                        done, f"truncated: the file ends at line {done} without the <END> marker"
+                    )
+                plain = 0
+                if _plain(lines):
+                    counts = list(map(str.count, lines, repeat(",")))
+                    if counts.count(commas) == len(counts):
+                        plain = len(counts)
+                    else:
+                        plain = next(i for i, n in enumerate(counts) if n != commas)
+                if plain:
+                    yield _Plain(done + 1, lines if plain == len(lines) else lines[:plain])
+                    done += plain
+                    if plain == len(lines):
                         continue
-                    if not row or (len(row) == 1 and not row[0].strip()):
-                        continue  # blank line
+                    lines = lines[plain:]
+                # The rest of the chunk row by row; csv may read on into the file to end a
+                # quoted field, or to the end after a short row.
+                ended = yield from self._general(chain(lines, handle), done, width, len(lines))
+                if ended < 0:
+                    return
+                done = ended
+
+    def _general(
+        self, source: Iterator[str], done: int, width: int, chunk_lines: int
+    ) -> Generator[_Chunk, None, int]:
+        """Rows of ``source`` (the lines after line ``done``) by :mod:`csv`, until the chunk's
+        ``chunk_lines`` are read at a row boundary (returns the lines read then) or the file is
+        finished (returns -1)."""
+        reader = csv.reader(source, strict=True)
+        rows: list[tuple[int, list[str]]] = []
+        pending: tuple[int, list[str]] | None = None
+        try:
+            for row in reader:
+                line = done + reader.line_num
+                if len(row) == width and pending is None:
+                    self._check_text(line, row)
+                    rows.append((line, row))
+                elif not row or (len(row) == 1 and not row[0].strip()):
+                    pass  # blank line
+                else:
                     self._check_text(line, row)
                     if len(row) == 1 and row[0].strip() == END_MARKER:
-                        ended = True
-                        break
+                        if rows:
+                            yield rows
+                            rows = []
+                        if pending is not None:
+                            self.skipped_rows += 1
+                        for after in reader:
+                            if after and any(field.strip() for field in after):
+                                raise self.error(
+                                    done + reader.line_num, "data after the <END> marker"
+                                )
+                        return -1
                     if pending is not None:
+                        yield rows
+                        rows = []
                         raise self.error(
                             pending[0], f"expected {width} fields, found {len(pending[1])}"
                         )
                     # Tolerated only as Antom's "error correction" row just before <END>.
                     pending = (line, row)
-                if not ended:
-                    last = reader.line_num
-                    if pending is not None:
-                        raise self.error(
-                            pending[0],
-                            f"expected {width} fields, found {len(pending[1])} "
-                            "(the file is truncated: no <END> marker)",
-                        )
-                    raise self.error(
-                        last, f"truncated: the file ends at line {last} without the <END> marker"
-                    )
-                if pending is not None:
-                    self.skipped_rows += 1
-                for row in reader:
-                    if row and any(field.strip() for field in row):
-                        raise self.error(reader.line_num, "data after the <END> marker")
-            except csv.Error as exc:
-                raise self.error(reader.line_num, f"not valid CSV: {exc}") from None
+                if reader.line_num >= chunk_lines and pending is None:
+                    if rows:
+                        yield rows
+                    return done + reader.line_num
+            if rows:
+                yield rows
+                rows = []
+            last = done + reader.line_num
+            if pending is not None:
+                raise self.error(
+                    pending[0],
+                    f"expected {width} fields, found {len(pending[1])} "
+                    "(the file is truncated: no <END> marker)",
+                )
+            raise self.error(
+                last, f"truncated: the file ends at line {last} without the <END> marker"
+            )
+        except csv.Error as exc:
+            if rows:
+                yield rows
+            raise self.error(done + reader.line_num, f"not valid CSV: {exc}") from None
+
+    def _rows(self) -> Generator[tuple[int, dict[str, int], list[str]], None, None]:
+        """(line, column index by name, fields) for each data row."""
+        for chunk in self._chunks():
+            if isinstance(chunk, _Plain):
+                fields = map(str.split, map(str.rstrip, chunk.lines, repeat("\r\n")), repeat(","))
+                for line, row in enumerate(fields, chunk.line):
+                    yield line, self._index, row
+            else:
+                for line, row in chunk:
+                    yield line, self._index, row
 
     def _next(self, reader: Iterator[list[str]]) -> list[str] | None:
         try:
@@ -393,16 +564,45 @@ class ReportReader:
 
     # -- typed rows -----------------------------------------------------------------------------
 
-    def items(self) -> Iterator[ItemRow]:
-        """Rows of a transaction or settlement details report."""
+    def item_batches(self, rows: int) -> Iterator[ItemBatch]:
+        """The rows of a transaction or settlement details report, checked, in batches of at
+        least ``rows`` (the last one smaller)."""
         assert self.kind is not ReportKind.SETTLEMENT_SUMMARY
         settlement = self.kind is ReportKind.SETTLEMENT_ITEMS
+        width = len(STAGE_COLUMNS) if settlement else ITEM_WIDTH
         columns: _ItemColumns | None = None
-        for line, index, row in self._rows():
+        batch = ItemBatch(width)
+        for chunk in self._chunks():
             if columns is None:
-                columns = _ItemColumns.of(index)
+                columns = _ItemColumns.of(self._index)
+            if isinstance(chunk, _Plain):
+                fast = None if settlement else _plain_items(columns, chunk)
+                if fast is not None:
+                    batch.extend(fast)
+                else:
+                    fields = map(
+                        str.split, map(str.rstrip, chunk.lines, repeat("\r\n")), repeat(",")
+                    )
+                    self._checked(batch, columns, enumerate(fields, chunk.line), settlement)
+            else:
+                self._checked(batch, columns, chunk, settlement)
+            if len(batch) >= rows:
+                yield batch
+                batch = ItemBatch(width)
+        if len(batch):
+            yield batch
+
+    def _checked(
+        self,
+        batch: ItemBatch,
+        columns: _ItemColumns,
+        rows: Iterable[tuple[int, list[str]]],
+        settlement: bool,
+    ) -> None:
+        """Rows checked one by one: the first bad one raises with its line and reason."""
+        for line, row in rows:
             try:
-                yield _item(line, columns, row, settlement)
+                batch.append(_item(line, columns, row, settlement))
             except ValueError as exc:
                 raise self.error(line, str(exc)) from None
 
@@ -499,9 +699,11 @@ def report_day(path: Path, kind: ReportKind, name: str | None = None) -> date | 
 __all__ = [
     "ANTOM_TZ",
     "END_MARKER",
+    "ITEM_WIDTH",
     "REQUIRED_COLUMNS",
     "SETTLEMENT_ONLY_TYPES",
-    "ItemRow",
+    "STAGE_COLUMNS",
+    "ItemBatch",
     "ReportFormatError",
     "ReportReader",
     "SummaryRow",

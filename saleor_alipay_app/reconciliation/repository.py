@@ -1,6 +1,12 @@
 """Every query of reconciliation: days, imported files, their rows and summaries, and the
 payments and refunds of ours they are matched to. Importing, matching and the use-cases call
-these and never write SQL themselves; the import's hot paths go straight to the driver."""
+these and never write SQL themselves.
+
+The import's hot path: each batch of parsed rows goes straight to the driver into a temporary
+staging table (``executemany`` on SQLite, ``COPY`` on PostgreSQL), then one ``INSERT ...
+SELECT`` joins it with our payments and refunds, classifies every row and stores it
+(:data:`MATCH_SQL`, the same rules as :func:`~saleor_alipay_app.reconciliation.matching.classify`).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from functools import reduce
 from typing import Any, Final
 
 from sqlalchemy import (
@@ -35,9 +42,16 @@ from saleor_alipay_app.reconciliation.models import (
     ReconciliationSummary,
     ReportKind,
 )
+from saleor_alipay_app.reconciliation.parser import (
+    SETTLEMENT_ONLY_TYPES,
+    STAGE_COLUMNS,
+    ItemBatch,
+)
 
 ROW_TABLE = ReconciliationRow.__table__  # type: ignore[attr-defined]
 SUMMARY_TABLE = ReconciliationSummary.__table__  # type: ignore[attr-defined]
+PAYMENT_TABLE = Payment.__table__  # type: ignore[attr-defined]
+REFUND_TABLE = Refund.__table__  # type: ignore[attr-defined]
 
 
 BULK_CACHE_KIB = 32 * 1024
@@ -50,31 +64,107 @@ ROW_COLUMNS: tuple[str, ...] = (
 )  # fmt: skip
 
 
-def _insert_sql(paramstyle: str | None) -> str:
-    marks = _marks(paramstyle, len(ROW_COLUMNS))
-    # Only constant names and placeholders go into the statement; values are bound.
-    statement = f"INSERT INTO {ROW_TABLE.name} ({', '.join(ROW_COLUMNS)}) "
-    return statement + f"VALUES ({', '.join(marks)})"
+# -- the import's staging table and the set-based match ------------------------------------------
+
+STAGE_TABLE: Final = "reconciliation_stage"
+_STAGE_TYPES: Final = (
+    "INTEGER", "VARCHAR(64)", "VARCHAR(64)", "TEXT", "BIGINT", "VARCHAR(3)", "VARCHAR(40)",
+    "VARCHAR(64)", "BIGINT", "VARCHAR(3)", "BIGINT", "VARCHAR(3)",
+)  # fmt: skip
+_STAGE_DDL: Final = ", ".join(f"{n} {t}" for n, t in zip(STAGE_COLUMNS, _STAGE_TYPES, strict=True))
+
+# The reasons a row is given; classify() gives the same ones.
+NO_PAYMENT: Final = "no payment with this request id here"
+NO_REFUND: Final = "no refund with this request id here"
+CANCELLED_LATER: Final = "cancelled here later (Antom reverses it)"
+SETTLEMENT_ONLY: Final = ": settlement only"
+NOT_OURS: Final = " transactions are not made by this app"
 
 
-def _marks(paramstyle: str | None, count: int) -> list[str]:
-    match paramstyle:
-        case "qmark":
-            return ["?"] * count
-        case "numeric_dollar":
-            return [f"${i}" for i in range(1, count + 1)]
-        case "numeric":
-            return [f":{i}" for i in range(1, count + 1)]
-        case "format":
-            return ["%s"] * count
-        case _:
-            raise NotImplementedError(f"paramstyle {paramstyle!r}")
+def _sql(value: str) -> str:
+    """A constant of this module as an SQL string literal (never a value from a report)."""
+    return "'" + value.replace("'", "''") + "'"
 
 
-def _lookup_sql(table: str, key: str, count: int, paramstyle: str | None) -> str:
-    # Only constant names and placeholders go into the statement; values are bound.
-    statement = f"SELECT {key}, status, amount_minor, currency, installation_id "
-    return statement + f"FROM {table} WHERE {key} IN ({', '.join(_marks(paramstyle, count))})"
+def _sql_list(values: Iterable[str]) -> str:
+    return ", ".join(_sql(v) for v in sorted(values))
+
+
+def _match_sql() -> str:
+    """``INSERT ... SELECT``: the staged rows joined with our payments (PAYMENT, CANCEL) and
+    refunds (REFUND) by request id, each classified like ``matching.classify`` (an amount
+    mismatch's reason, which formats money, is written afterwards: :meth:`amount_mismatches`).
+    A row that matches exactly is told by the first test; the others go through the rules in
+    ``classify``'s order. The join keys are NULL for the other table's types, so that SQLite
+    seeks one index per row, not both. Only constants of this module go into the statement;
+    values are bound."""
+    payment, cancel, refund = _sql("PAYMENT"), _sql("CANCEL"), _sql("REFUND")
+    settlement_only = _sql_list(SETTLEMENT_ONLY_TYPES)
+    cancelled = _sql(PaymentStatus.CANCELLED.value)
+    matched = """m.our_status = m.wanted AND m.currency = m.our_currency
+            AND m.amount_minor = m.expected"""
+    kind = f"""CASE
+        WHEN {matched} THEN {_sql(MatchKind.MATCHED.value)}
+        WHEN m.wanted IS NOT NULL THEN CASE
+            WHEN m.our_status IS NULL THEN {_sql(MatchKind.MISSING_HERE.value)}
+            WHEN m.currency <> m.our_currency THEN {_sql(MatchKind.CURRENCY_MISMATCH.value)}
+            WHEN m.amount_minor <> m.expected THEN {_sql(MatchKind.AMOUNT_MISMATCH.value)}
+            WHEN m.transaction_type = {payment} AND m.our_status = {cancelled}
+                THEN {_sql(MatchKind.MATCHED.value)}
+            ELSE {_sql(MatchKind.STATUS_MISMATCH.value)} END
+        WHEN m.transaction_type IN ({settlement_only}) THEN {_sql(MatchKind.OTHER.value)}
+        ELSE {_sql(MatchKind.MISSING_HERE.value)} END"""
+    detail = f"""CASE
+        WHEN {matched} THEN NULL
+        WHEN m.wanted IS NOT NULL THEN CASE
+            WHEN m.our_status IS NULL THEN CASE WHEN m.transaction_type = {refund}
+                THEN {_sql(NO_REFUND)} ELSE {_sql(NO_PAYMENT)} END
+            WHEN m.currency <> m.our_currency
+                THEN {_sql("Antom ")} || m.currency || {_sql(", here ")} || m.our_currency
+            WHEN m.amount_minor <> m.expected THEN NULL
+            WHEN m.transaction_type = {payment} AND m.our_status = {cancelled}
+                THEN {_sql(CANCELLED_LATER)}
+            ELSE {_sql("Antom lists a successful ")} || LOWER(m.transaction_type)
+                || {_sql("; here it is ")} || m.our_status END
+        WHEN m.transaction_type IN ({settlement_only})
+            THEN m.transaction_type || {_sql(SETTLEMENT_ONLY)}
+        ELSE m.transaction_type || {_sql(NOT_OURS)} END"""
+    staged = ", ".join(f"s.{c}" for c in STAGE_COLUMNS)
+    # Only this module's constants are formatted in (names, kinds, reasons); values are bound.
+    return f"""INSERT INTO {ROW_TABLE.name} ({", ".join(ROW_COLUMNS)})
+SELECT CAST(:installation_id AS INTEGER), CAST(:day_id AS INTEGER), CAST(:file_id AS INTEGER),
+    m.line, :source, {kind}, m.transaction_id, m.transaction_request_id,
+    SUBSTR(m.transaction_type, 1, 32), m.amount_minor, m.currency, m.settlement_batch_id,
+    m.settlement_amount_minor, m.settlement_currency, m.fee_minor, m.fee_currency,
+    m.transaction_time, m.expected, m.our_currency, m.our_status, SUBSTR({detail}, 1, 256)
+FROM (
+    SELECT {staged},
+        COALESCE(p.status, r.status) AS our_status,
+        CASE WHEN p.amount_minor IS NULL THEN -r.amount_minor
+            WHEN s.transaction_type = {payment} THEN p.amount_minor
+            ELSE -p.amount_minor END AS expected,
+        COALESCE(p.currency, r.currency) AS our_currency,
+        CASE s.transaction_type
+            WHEN {payment} THEN {_sql(PaymentStatus.SUCCEEDED.value)}
+            WHEN {cancel} THEN {cancelled}
+            WHEN {refund} THEN {_sql(RefundStatus.SUCCEEDED.value)} END AS wanted
+    FROM {STAGE_TABLE} s
+    LEFT JOIN payment p ON p.payment_request_id = CASE
+            WHEN s.transaction_type IN ({payment}, {cancel}) THEN s.transaction_request_id END
+        AND p.installation_id = CAST(:installation_id AS INTEGER)
+    LEFT JOIN refund r ON r.refund_request_id = CASE
+            WHEN s.transaction_type = {refund} THEN s.transaction_request_id END
+        AND r.installation_id = CAST(:installation_id AS INTEGER)
+) m"""  # noqa: S608
+
+
+MATCH_SQL: Final = _match_sql()
+MATCH_PARAMETERS: Final = ("installation_id", "day_id", "file_id", "source")
+_POSITIONAL_MATCH_SQL: Final = reduce(
+    lambda sql, n: sql.replace(f":{MATCH_PARAMETERS[n]}", f"${n + 1}"),
+    range(len(MATCH_PARAMETERS)),
+    MATCH_SQL,
+)  # asyncpg's placeholders
 
 
 @dataclass(frozen=True)
@@ -176,6 +266,8 @@ _REFUNDS: Final = _OurSide(
 class ReconciliationRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        self._driver: Any = None  # the driver's connection, for the import's hot path
+        self._sqlite = False
 
     async def prepare_bulk_work(self) -> None:
         """SQLite: a page cache large enough for the indexes a large import walks (the
@@ -259,51 +351,112 @@ class ReconciliationRepository:
             delete(ReconciliationFile).where(col(ReconciliationFile.id) == file_id)
         )
 
+    # -- importing rows -----------------------------------------------------------------------
+
+    async def open_stage(self) -> None:
+        """The temporary staging table of this connection, empty (PostgreSQL drops it at the
+        end of the transaction; SQLite keeps it for the connection: :meth:`close_stage`)."""
+        connection = await self.session.connection()
+        self._driver = (await connection.get_raw_connection()).driver_connection
+        self._sqlite = connection.dialect.name == "sqlite"
+        if self._sqlite:
+            await connection.exec_driver_sql(
+                f"CREATE TEMP TABLE IF NOT EXISTS {STAGE_TABLE} ({_STAGE_DDL})"
+            )
+        else:
+            await connection.exec_driver_sql(
+                f"CREATE TEMP TABLE IF NOT EXISTS {STAGE_TABLE} ({_STAGE_DDL}) ON COMMIT DROP"
+            )
+        await connection.exec_driver_sql(f"DELETE FROM {STAGE_TABLE}")  # noqa: S608
+
+    async def close_stage(self) -> None:
+        connection = await self.session.connection()
+        if connection.dialect.name == "sqlite":
+            await connection.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{STAGE_TABLE}")
+
+    async def stage(self, batch: ItemBatch) -> None:
+        """Replace the staged rows with ``batch``, straight through the driver (after
+        :meth:`open_stage`, in its transaction)."""
+        driver = self._driver
+        names = STAGE_COLUMNS[: len(batch.columns)]
+        if self._sqlite:
+            await driver.execute(f"DELETE FROM {STAGE_TABLE}")  # noqa: S608
+            marks = ", ".join("?" * len(names))
+            await driver.executemany(
+                f"INSERT INTO {STAGE_TABLE} ({', '.join(names)}) VALUES ({marks})",  # noqa: S608
+                batch.records(),
+            )
+        else:
+            await driver.execute(f"TRUNCATE {STAGE_TABLE}")
+            await driver.copy_records_to_table(
+                STAGE_TABLE, records=batch.records(), columns=list(names)
+            )
+
+    async def match_staged(
+        self, installation_id: int, day_id: int, file_id: int, source: ReportKind
+    ) -> None:
+        """Classify the staged rows against ours and store them (:data:`MATCH_SQL`), in one
+        call to the driver: started as a task, the statement is on its way at the task's first
+        step, and runs while the caller goes on."""
+        values = (installation_id, day_id, file_id, source.value)
+        if self._sqlite:
+            await self._driver.execute(MATCH_SQL, dict(zip(MATCH_PARAMETERS, values, strict=True)))
+        else:
+            await self._driver.execute(_POSITIONAL_MATCH_SQL, *values)
+
+    async def amount_mismatches(self, day_id: int, file_id: int) -> list[Any]:
+        """The file's AMOUNT_MISMATCH rows without their reason yet: (id, amount_minor,
+        our_amount_minor, currency). Found by the (day, kind) index."""
+        result = await self.session.execute(
+            select(
+                ROW_TABLE.c.id,
+                ROW_TABLE.c.amount_minor,
+                ROW_TABLE.c.our_amount_minor,
+                ROW_TABLE.c.currency,
+            ).where(
+                ROW_TABLE.c.day_id == day_id,
+                ROW_TABLE.c.kind == MatchKind.AMOUNT_MISMATCH.value,
+                ROW_TABLE.c.file_id == file_id,
+                ROW_TABLE.c.detail.is_(None),
+            )
+        )
+        return list(result)
+
     # -- our side -----------------------------------------------------------------------------
 
     async def payments_by_request_id(
         self, installation_id: int, request_ids: Iterable[str]
     ) -> dict[str, Ours]:
         return await self._ours_by_request_id(
-            "payment", "payment_request_id", installation_id, request_ids
+            PAYMENT_TABLE, "payment_request_id", installation_id, request_ids
         )
 
     async def refunds_by_request_id(
         self, installation_id: int, request_ids: Iterable[str]
     ) -> dict[str, Ours]:
         return await self._ours_by_request_id(
-            "refund", "refund_request_id", installation_id, request_ids
+            REFUND_TABLE, "refund_request_id", installation_id, request_ids
         )
 
     async def _ours_by_request_id(
-        self, table: str, key: str, installation_id: int, request_ids: Iterable[str]
+        self, table: Any, key: str, installation_id: int, request_ids: Iterable[str]
     ) -> dict[str, Ours]:
-        ids = list(set(request_ids))
+        ids = sorted(set(request_ids))
         if not ids:
             return {}
-        # By the unique request id alone (its index), straight to the driver: the hot path.
-        connection = await self.session.connection()
-        result = await connection.exec_driver_sql(
-            _lookup_sql(table, key, len(ids), connection.dialect.paramstyle), tuple(ids)
+        # By the unique request id alone (its index).
+        result = await self.session.execute(
+            select(table.c[key], table.c.status, table.c.amount_minor, table.c.currency).where(
+                table.c[key].in_(ids), table.c.installation_id == installation_id
+            )
         )
-        found: list[Any] = list(result)
-        return {
-            row[0]: Ours(row[1], int(row[2]), row[3]) for row in found if row[4] == installation_id
-        }
+        return {row[0]: Ours(str(row[1]), int(row[2]), row[3]) for row in result}
 
     # -- rows ---------------------------------------------------------------------------------
 
     async def insert_rows(self, rows: Sequence[Mapping[str, Any]]) -> None:
         if rows:
             await self.session.execute(insert(ROW_TABLE), list(rows))
-
-    async def insert_row_values(self, rows: Sequence[tuple[Any, ...]]) -> None:
-        """Insert rows given as tuples in :data:`ROW_COLUMNS` order, straight to the driver
-        (the import's hot path: no per-row work in SQLAlchemy)."""
-        if not rows:
-            return
-        connection = await self.session.connection()
-        await connection.exec_driver_sql(_insert_sql(connection.dialect.paramstyle), list(rows))
 
     async def insert_summaries(self, rows: Sequence[Mapping[str, Any]]) -> None:
         if rows:
@@ -323,7 +476,9 @@ class ReconciliationRepository:
             .where(
                 ROW_TABLE.c.day_id == day_id,
                 ROW_TABLE.c.file_id.is_not(None),
-                ROW_TABLE.c.kind.not_in(sorted(k.value for k in MatchKind.settled_kinds())),
+                # The kinds named (not the settled ones excluded): the (day, kind) index finds
+                # them without walking the day's matched rows.
+                ROW_TABLE.c.kind.in_(sorted(k.value for k in MatchKind.unsettled_kinds())),
                 ROW_TABLE.c.id > after_id,
             )
             .order_by(ROW_TABLE.c.id)
