@@ -13,9 +13,15 @@ from fastapi.responses import Response
 from saleor_alipay_app.admin import endpoints as admin
 from saleor_alipay_app.admin import pages
 from saleor_alipay_app.composition import open_services
-from saleor_alipay_app.config import Settings, get_settings, warn_development_defaults
+from saleor_alipay_app.config import (
+    ConfigError,
+    Settings,
+    get_settings,
+    warn_development_defaults,
+)
 from saleor_alipay_app.customs import endpoints as customs_endpoints
 from saleor_alipay_app.errors import AppError, Invalid
+from saleor_alipay_app.faults import ARMED, CRASH_AT_VARIABLE, CRASH_POINTS
 from saleor_alipay_app.installations import endpoints as register
 from saleor_alipay_app.logs import configure_logging
 from saleor_alipay_app.payments import endpoints as antom_notifications
@@ -29,10 +35,17 @@ log = logging.getLogger(__name__)
 
 def create_app(settings: Settings | None = None, *, run_migrations: bool = True) -> FastAPI:
     settings = settings or get_settings()
+    if ARMED is not None and ARMED not in CRASH_POINTS:
+        raise ConfigError(
+            f"{CRASH_AT_VARIABLE}={ARMED!r} names no crash point; use one of "
+            + ", ".join(sorted(CRASH_POINTS))
+        )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         warn_development_defaults(settings, log)
+        if ARMED is not None:
+            log.warning("testing hook armed: this process kills itself at crash point %s", ARMED)
         async with open_services(settings, migrate=run_migrations) as services:
             app.state.services = services
             sweeper = Sweeper(services.payments, interval=settings.sweeper_interval)

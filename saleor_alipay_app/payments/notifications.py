@@ -27,6 +27,7 @@ from saleor_alipay_app.antom.models import RefundStatus as AntomRefundStatus
 from saleor_alipay_app.channels.models import ChannelConfig
 from saleor_alipay_app.db import transaction, utcnow
 from saleor_alipay_app.errors import PaymentError
+from saleor_alipay_app.faults import crash_point
 from saleor_alipay_app.installations.repository import InstallationRepository
 from saleor_alipay_app.payments.deps import PaymentDeps
 from saleor_alipay_app.payments.models import (
@@ -214,6 +215,7 @@ async def _process_payment(
     async with transaction(deps.sessions) as session:
         repo = PaymentsRepository(session)
         row = await _store(repo, deps, config, NotificationKind.PAYMENT, key, raw_body)
+        crash_point("notification.stored")
         result, report = await _settle_payment(repo, config, notification)
         if report is not None:
             assert report.id is not None
@@ -228,6 +230,7 @@ async def _process_payment(
             session.add(row)
             return result
         installation = await InstallationRepository(session).get(report.installation_id)
+    crash_point("notification.settled")
     outcome = await deps.reporter.post(report, installation)
     result = (
         NotificationResult(True)

@@ -14,6 +14,7 @@ from saleor_alipay_app.antom.results import Outcome, merchant_message
 from saleor_alipay_app.channels.repository import ChannelConfigRepository
 from saleor_alipay_app.channels.service import notification_path
 from saleor_alipay_app.db import transaction, utcnow
+from saleor_alipay_app.faults import crash_point
 from saleor_alipay_app.history.models import HistorySubject
 from saleor_alipay_app.history.repository import HistoryRepository
 from saleor_alipay_app.payments.deps import PaymentDeps
@@ -64,6 +65,7 @@ async def send_refund(
         config = await ChannelConfigRepository(session).config(payment.channel_config_id)
     assert config is not None
     assert payment.antom_payment_id is not None, "a paid payment has Antom's paymentId"
+    crash_point("refund.claimed")
     client = deps.antom.for_config(config)
     request = RefundRequest(
         refund_request_id=refund.refund_request_id,
@@ -75,6 +77,7 @@ async def send_refund(
         response = await client.refund(request, deadline=deadline)
     except AntomUnavailable:
         return refund
+    crash_point("refund.answered")
     match response.outcome:
         case Outcome.SUCCESS:
             return await settle_refund(
@@ -139,6 +142,7 @@ async def settle_refund(
             message=None if status is RefundStatus.SUCCEEDED else refund_failure_message(refund),
             send_after=deps.confirm_delay if delay_report else None,
         )
+    crash_point("refund.settled")
     if not delay_report:
         await deps.reporter.send_keys([key])
     return refund

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from saleor_alipay_app.crypto import KeyRing
 from saleor_alipay_app.db import transaction, utcnow
+from saleor_alipay_app.faults import crash_point
 from saleor_alipay_app.history.models import HistorySubject
 from saleor_alipay_app.history.repository import HistoryRepository
 from saleor_alipay_app.installations.models import Installation
@@ -169,6 +170,7 @@ class SaleorReporter:
         result = data.get("transactionEventReport") or {}
         errors = result.get("errors") or []
         if not errors:
+            crash_point("report.confirmed")
             return ReportOutcome(ReportStatus.DONE, None)
         codes = {e.get("code") for e in errors if isinstance(e, dict)}
         detail = "; ".join(str(e.get("message")) for e in errors if isinstance(e, dict))

@@ -38,6 +38,7 @@ from saleor_alipay_app.channels.models import ChannelConfig
 from saleor_alipay_app.channels.repository import ChannelConfigRepository
 from saleor_alipay_app.channels.service import notification_path
 from saleor_alipay_app.db import transaction, utcnow
+from saleor_alipay_app.faults import crash_point
 from saleor_alipay_app.history.models import HistorySubject
 from saleor_alipay_app.history.repository import HistoryRepository
 from saleor_alipay_app.http import remaining
@@ -173,6 +174,7 @@ async def send_pay(
     PROCESSING when unknown). Inquires within the time budget when unknown."""
     payment_id = payment.id
     assert payment_id is not None
+    crash_point("pay.claimed")
     client = deps.antom.for_config(config)
     amount = amount_of(payment)
     request = PayRequest(
@@ -213,6 +215,7 @@ async def send_pay(
             extra={"payment_request_id": payment.payment_request_id, "reason": exc.reason},
         )
         return await inquire_until(deps, payment_id, deadline)
+    crash_point("pay.answered")
     code = response.result_code
     match response.outcome:
         case Outcome.SUCCESS:
@@ -283,6 +286,7 @@ async def settle(
             paid_at=paid_at,
             send_after=None if report_now else deps.confirm_delay,
         )
+    crash_point("payment.settled")
     if moved and report_now:
         await deps.reporter.send_keys([final_report_key(payment)])
     return payment
@@ -506,6 +510,7 @@ async def _cancelled(deps: PaymentDeps, payment_id: int, code: str, *, report_no
         payment = moved or await repo.payment(payment_id)
         assert payment is not None
         key = await enqueue_final_report(repo, payment) if moved else None
+    crash_point("payment.settled")
     if key is not None:
         if report_now:
             await deps.reporter.send_keys([key])

@@ -504,9 +504,15 @@ async def start_app_process(
     sweeper_interval: float,
     ready_timeout: float = 30.0,
     workers: int = 1,
+    port: int | None = None,
+    extra_env: dict[str, str] | None = None,
 ) -> AppProcess:
-    """Start `python -m saleor_alipay_app serve` and wait until its /readyz answers 200."""
-    port = free_port()
+    """Start `python -m saleor_alipay_app serve` and wait until its /readyz answers 200
+    (on ``port``, e.g. a killed process's, or a free one; ``extra_env`` added to its
+    environment)."""
+    port = port or free_port()
+    env = app_process_env(settings, sweeper_interval=sweeper_interval)
+    env.update(extra_env or {})
     with _open_log(log) as output:
         process = await asyncio.create_subprocess_exec(
             sys.executable,
@@ -519,7 +525,7 @@ async def start_app_process(
             str(port),
             "--workers",
             str(workers),
-            env=app_process_env(settings, sweeper_interval=sweeper_interval),
+            env=env,
             cwd=log.parent,
             stdout=output,
             stderr=asyncio.subprocess.STDOUT,
