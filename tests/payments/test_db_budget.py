@@ -22,6 +22,7 @@ from tests.support.stack import Stack, app_services, qr_purchase, sandbox_json, 
 
 INIT = SyncEvent.TRANSACTION_INITIALIZE_SESSION
 REFUND = SyncEvent.TRANSACTION_REFUND_REQUESTED
+PROCESS = SyncEvent.TRANSACTION_PROCESS_SESSION
 
 # What one request of each path may do at most: (transactions, statements).
 ONE_CLICK = (2, 13)  # the claim; Antom's pay; the settlement with its report
@@ -31,6 +32,10 @@ PAYMENT_NOTIFICATION = (
 )  # stored with its effect (a repeat counts itself), the claim; the answer
 # Not reworked yet (bench/README.md says what is next); held where they are today.
 QR_INITIALIZE = (6, 12)  # the first webhook after the install also reads the installation
+# A transactionProcess poll before the shopper has scanned: four reads, each in a session of its
+# own (the transaction's payments, the configuration, the binding, the payment again).
+PROCESS_WAITING = (4, 4)
+PROCESS_DONE = (2, 2)  # the poll that finds the payment paid: read, answered
 # Each report sent also claims its row first (one UPDATE), so that it is sent once.
 AUTHORIZATION_NOTIFICATION = (15, 39)  # token exchange, agreement, the charge and its report
 REFUND_REQUEST = (5, 17)
@@ -78,6 +83,21 @@ async def test_each_money_path_stays_within_its_database_budget(stack: Stack) ->
         await _delivered(stack, qr_psp)
     over += _over(first, INIT.path, QR_INITIALIZE)
     over += _over(first, "/notify/authorization", AUTHORIZATION_NOTIFICATION)
+
+    # The storefront's transactionProcess: a poll while the shopper has not scanned yet, and
+    # the one that finds the payment done.
+    payload, started = await stack.start_qr_payment(Decimal("20.00"))
+    transaction = {"id": payload["transaction"]["id"]}
+    with counting(engine) as waiting:
+        body = await stack.call(PROCESS, transaction=transaction)
+        assert body["result"] == "CHARGE_ACTION_REQUIRED", body
+    over += _over(waiting, PROCESS.path, PROCESS_WAITING)
+    await stack.approve(started["data"]["bindingId"], login="85261234567")
+    await _delivered(stack, started["pspReference"])
+    with counting(engine) as finished:
+        body = await stack.call(PROCESS, transaction=transaction)
+        assert body["result"] == "CHARGE_SUCCESS", body
+    over += _over(finished, PROCESS.path, PROCESS_DONE)
 
     method = (await stack.call(SyncEvent.LIST_STORED_PAYMENT_METHODS))["paymentMethods"][0]["id"]
     payload = stack.saleor.payload(
