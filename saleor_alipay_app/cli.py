@@ -37,7 +37,8 @@ def _hand_over_services(ctx: typer.Context) -> None:
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    # Not 8000 or 9000: a local Saleor API and its dashboard listen there.
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8100,
     workers: Annotated[
         int,
         typer.Option(

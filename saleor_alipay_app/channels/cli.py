@@ -24,7 +24,7 @@ from saleor_alipay_app.channels.service import (
 from saleor_alipay_app.crypto import CryptoError
 from saleor_alipay_app.db import transaction
 from saleor_alipay_app.errors import AppError, Invalid
-from saleor_alipay_app.installations.cli import operator
+from saleor_alipay_app.installations.cli import explained, operator
 from saleor_alipay_app.installations.deps import AppServices
 from saleor_alipay_app.installations.repository import InstallationRepository
 from saleor_alipay_app.installations.service import pick_installation
@@ -101,7 +101,8 @@ async def configure_channels(
         for installation, valid in prepared:
             assert installation.id is not None
             config = await save_config(session, installation.id, valid, services.keys)
-            notify = (app_url or "<APP_URL>") + notification_path(config, "authorization")
+            base = app_url or installation.app_url or "<APP_URL>"
+            notify = base + notification_path(config, "authorization")
             lines.append(
                 f"saved channel {valid.channel_slug} of {installation.saleor_api_url} "
                 f"(client id {valid.client_id}, wallets {', '.join(valid.wallets)}); "
@@ -122,7 +123,7 @@ async def show_configs(services: AppServices, api_url: str | None) -> list[dict[
                 {
                     "saleorApiUrl": installation.saleor_api_url,
                     "channels": [
-                        describe(c, services.settings.app_url)
+                        describe(c, services.settings.app_url or installation.app_url)
                         for c in await ChannelConfigRepository(session).configs(installation.id)
                     ],
                 }
@@ -222,7 +223,10 @@ def configure(
         ]
     try:
         saved = asyncio.run(with_services(lambda s: configure_channels(s, entries, _read_secret)))
-    except (AppError, CryptoError) as exc:
+    except AppError as exc:
+        typer.echo(f"not saved: {explained(exc, operator(ctx).settings())}", err=True)
+        raise typer.Exit(2) from None
+    except CryptoError as exc:
         typer.echo(f"not saved: {exc}", err=True)
         raise typer.Exit(2) from None
     for line in saved:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -47,6 +48,32 @@ def operator(ctx: typer.Context) -> Operator:
     return cast(Operator, ctx.obj)
 
 
+NOT_INSTALLED = {"NO_INSTALLATION", "UNKNOWN_INSTALLATION"}
+
+
+def where_installations_are(settings: Settings) -> str:
+    """Which database a command looked in for installations, and what to do when it is the
+    wrong one: the SQLite file (and the development key) are relative to the folder `serve`
+    runs in."""
+    if settings.is_sqlite:
+        path = settings.sqlite_path
+        where = f"the SQLite file {path.resolve()}" if path is not None else "an in-memory SQLite"
+    else:
+        where = "the PostgreSQL database " + re.sub(r"//[^@/]*@", "//", settings.database_url)
+    return (
+        f"looked in {where} (DATABASE_URL). Run this command in the folder where `serve` runs, "
+        "with the same DATABASE_URL and ENCRYPTION_KEY, after installing the app from the "
+        "Saleor dashboard"
+    )
+
+
+def explained(exc: AppError, settings: Settings) -> str:
+    """An error's message, with where the command looked when no installation was found."""
+    if exc.code in NOT_INSTALLED:
+        return f"{exc.message}; {where_installations_are(settings)}"
+    return exc.message
+
+
 def fail(message: str, code: int = 2) -> typer.Exit:
     """Print ``message`` on standard error; the exit to raise (2: usage or configuration)."""
     typer.echo(message, err=True)
@@ -73,7 +100,9 @@ async def installation_services(
         try:
             services = await stack.enter_async_context(operator(ctx).services(settings))
             installation = await pick_installation(services.sessions, saleor_api_url)
-        except (CryptoError, AppError) as exc:
+        except AppError as exc:
+            raise fail(explained(exc, settings)) from None
+        except CryptoError as exc:
             raise fail(str(exc)) from None
         yield InstallationContext(services, installation)
 
@@ -94,7 +123,7 @@ def run_for_installation(
     try:
         return asyncio.run(run())
     except AppError as exc:
-        typer.echo(f"{exc.message} ({exc.code})", err=True)
+        typer.echo(f"{explained(exc, settings)} ({exc.code})", err=True)
         raise typer.Exit(2 if exc.status_code == 400 else 1) from None
     except CryptoError as exc:
         typer.echo(str(exc), err=True)

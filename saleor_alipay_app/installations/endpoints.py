@@ -103,6 +103,7 @@ async def register(request: Request) -> Response:
             app_token=token,
             jwks=jwks,
             keys=services.keys,
+            app_url=services.base_url(request),
         )
     services.installations.clear()
     log.info("installed", extra={"saleor_api_url": api_url, "installation_id": installation.id})

@@ -24,6 +24,9 @@ class Installation(SQLModel, table=True):
     saleor_domain: str | None = Field(default=None, max_length=255)
     app_id: str = Field(max_length=255)
     app_token_encrypted: str = Field(sa_column=Column(String(1024), nullable=False))
+    # The app's base URL as Saleor reached it at installation (APP_URL, or the register
+    # request's own): what `configure` prints Antom's notification URLs with.
+    app_url: str | None = Field(default=None, sa_column=Column(String(2048)))
     jwks: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONText))
     jwks_fetched_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     installed_at: datetime = Field(

@@ -46,6 +46,7 @@ class InstallationRepository:
         app_token: str,
         jwks: dict[str, Any],
         keys: KeyRing,
+        app_url: str | None = None,
     ) -> Installation:
         """Store an installation; a reinstall of the same Saleor replaces the old record.
 
@@ -60,6 +61,7 @@ class InstallationRepository:
             app_token_encrypted="",
         )
         record.saleor_domain = saleor_domain
+        record.app_url = app_url
         record.app_id = app_id
         record.app_token_encrypted = keys.encrypt(app_token, TOKEN_PURPOSE)
         record.jwks = jwks

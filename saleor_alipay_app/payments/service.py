@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from saleor_alipay_app.agreements.models import Agreement, AgreementStatus
-from saleor_alipay_app.agreements.service import ACCESS_TOKEN_PURPOSE, end_agreement
+from saleor_alipay_app.agreements.service import ACCESS_TOKEN_PURPOSE, end_agreement, wallet_name
 from saleor_alipay_app.antom.client import AntomUnavailable
 from saleor_alipay_app.antom.models import (
     CancelRequest,
@@ -353,10 +353,17 @@ async def enqueue_final_report(
         event_type=event_type,
         psp_reference=payment.payment_request_id,
         amount=major_amount(payment),
-        message=failure_message(payment) if event_type == "CHARGE_FAILURE" else None,
+        message=outcome_message(payment),
         available_actions=REFUNDABLE_ACTIONS if event_type == "CHARGE_SUCCESS" else [],
         send_after=send_after,
     )
+
+
+def outcome_message(payment: Payment) -> str:
+    """What Saleor shows for a final payment, the same in a webhook's answer and in a report."""
+    if payment.status is PaymentStatus.SUCCEEDED:
+        return f"Paid with {wallet_name(payment.wallet)}"
+    return failure_message(payment)
 
 
 def failure_message(payment: Payment) -> str:

@@ -116,7 +116,8 @@ def build_config(
 def serve(
     ctx: typer.Context,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 9000,
+    # Not 9000: a local Saleor dashboard listens there.
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 9100,
     client_id: Annotated[
         str, typer.Option(help="The merchant's client id (more via POST /sandbox/api/merchants).")
     ] = DEFAULT_CLIENT_ID,

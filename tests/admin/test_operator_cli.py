@@ -9,8 +9,10 @@ import json
 import logging
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import update
 from typer.testing import CliRunner, Result
 
@@ -200,3 +202,75 @@ async def test_configure_refuses_what_the_dashboard_refuses(stack: Stack) -> Non
 
     saved = ok(await run(stack, *common, "--client-id", "SANDBOX_5Y0000"))
     assert saved.startswith("saved channel cli-web of ")
+
+
+async def test_configure_prints_urls_with_the_app_url_saleor_installed_it_at(stack: Stack) -> None:
+    """Without APP_URL in configure's environment, the notification URL it prints starts with the
+    app's URL as Saleor reached it at installation, never a placeholder."""
+    from saleor_alipay_app.antom.keys import private_key_pem, public_key_pem
+
+    key_file = stack.tmp / "merchant-url.pem"
+    key_file.write_text(private_key_pem(stack.merchant_key))
+    antom_file = stack.tmp / "antom-url.pub.pem"
+    antom_file.write_text(public_key_pem(stack.antom_key))
+    saved = ok(
+        await run(
+            stack,
+            "configure",
+            "--channel",
+            "url-web",
+            "--client-id",
+            "SANDBOX_5Y0000",
+            "--private-key-file",
+            str(key_file),
+            "--antom-public-key-file",
+            str(antom_file),
+            "--base-url",
+            stack.sandbox.url,
+            "--sandbox",
+        )
+    )
+    assert "<APP_URL>" not in saved
+    assert f"set Antom's authorization notification URL to {stack.app.url}/api/antom/" in saved
+
+
+def test_configure_without_an_installation_says_which_database_it_opened(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Run in another folder than `serve`, configure finds no installation: it names the SQLite
+    file it opened and says what to do."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from saleor_alipay_app.antom.keys import private_key_pem, public_key_pem
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    (tmp_path / "k.pem").write_text(private_key_pem(key))
+    (tmp_path / "p.pem").write_text(public_key_pem(key.public_key()))
+    monkeypatch.chdir(tmp_path)
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    try:
+        result = runner.invoke(
+            cli,
+            [
+                "configure",
+                "--channel",
+                "hk-web",
+                "--client-id",
+                "X1",
+                "--private-key-file",
+                "k.pem",
+                "--antom-public-key-file",
+                "p.pem",
+                "--wallets",
+                "ALIPAY_HK",
+            ],
+            env={"DATABASE_URL": None, "APP_ENV": "development", "LOG_LEVEL": "WARNING"},
+        )
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+    assert result.exit_code == 2, result.output
+    assert "no Saleor has installed the app yet" in result.output
+    assert str(tmp_path.resolve() / "saleor-alipay-app.db") in result.output.replace("\n", "")
+    assert "in the folder where `serve` runs" in result.output.replace("\n", " ")

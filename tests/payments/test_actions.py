@@ -117,11 +117,17 @@ async def test_partial_refunds_up_to_the_charged_total_and_no_further(stack: Sta
         Decimal("30.00"),
     )
     # More than what remains: refused here, Antom is not asked.
-    too_much = await ask(stack, action(stack, REFUND, transaction_id, "80.00"))
+    too_much_request = action(stack, REFUND, transaction_id, "80.00")
+    too_much = await ask(stack, too_much_request)
     assert too_much == {
         "result": "REFUND_FAILURE",
+        "pspReference": too_much["pspReference"],
         "message": "The refund of 80.00 HKD is more than what remains refundable (70.00 HKD).",
     }
+    # A refusal has a pspReference of its own (Saleor would merge two refusals without one),
+    # the same on Saleor's retry of that request.
+    assert too_much["pspReference"].startswith("refusal-")
+    assert (await ask(stack, too_much_request))["pspReference"] == too_much["pspReference"]
     second = await ask(stack, action(stack, REFUND, transaction_id, "45.50"))
     assert (second["result"], second["pspReference"], Decimal(second["amount"])) == (
         "REFUND_SUCCESS",
@@ -135,8 +141,10 @@ async def test_partial_refunds_up_to_the_charged_total_and_no_further(stack: Sta
         Decimal("24.50"),
     )
     nothing_left = await ask(stack, action(stack, REFUND, transaction_id, "0.01"))
+    assert nothing_left["pspReference"] not in {too_much["pspReference"], None}
     assert nothing_left == {
         "result": "REFUND_FAILURE",
+        "pspReference": nothing_left["pspReference"],
         "message": "The refund of 0.01 HKD is more than what remains refundable (0.00 HKD).",
     }
 
@@ -203,7 +211,11 @@ async def test_zero_refund_is_refused_without_asking_antom(stack: Stack) -> None
 
     body = await ask(stack, action(stack, REFUND, transaction_id, "0"))
 
-    assert body == {"result": "REFUND_FAILURE", "message": "A refund must be for more than zero."}
+    assert body == {
+        "result": "REFUND_FAILURE",
+        "pspReference": body["pspReference"],
+        "message": "A refund must be for more than zero.",
+    }
     assert calls == []
     assert await app_rows(stack, Refund) == []
 
@@ -217,6 +229,7 @@ async def test_refund_of_a_transaction_never_paid_is_refused(stack: Stack) -> No
 
     assert body == {
         "result": "REFUND_FAILURE",
+        "pspReference": body["pspReference"],
         "message": "Nothing was charged on this transaction, so nothing can be refunded.",
     }
     assert calls == []

@@ -35,6 +35,7 @@ from tests.support.stack import (
     Stack,
     app_database,
     eventually,
+    qr_purchase,
     sandbox_authorizations,
     sandbox_json,
     sandbox_payment_notifications,
@@ -130,7 +131,7 @@ async def test_gateway_session_lists_the_usable_wallets_and_agreements(stack: St
             "hasAgreements": False,
             "agreements": [],
             "sandbox": True,
-            "amount": "100.0",
+            "amount": "100.00",  # the currency's digits
         }
     }
     above_max = await stack.call(GATEWAY, amount=Decimal("50000.01"))
@@ -157,9 +158,10 @@ async def test_gateway_session_lists_the_usable_wallets_and_agreements(stack: St
 
     # A channel in IDR, once configured, offers DANA and not AlipayHK.
     await stack.configure("id-web")
-    idr = await stack.call(GATEWAY, amount=Decimal("15000"), channel_slug="id-web")
+    idr = await stack.call(GATEWAY, amount=Decimal("150000.0"), channel_slug="id-web")
     assert [w["id"] for w in idr["data"]["wallets"]] == ["DANA"]
     assert idr["data"]["currency"] == "IDR"
+    assert idr["data"]["amount"] == "150000.00"  # the currency's digits, as Saleor sent 150000.0
     assert stack.saleor.invalid_documents == []
 
 
@@ -460,3 +462,15 @@ async def test_a_failed_renewal_of_the_qr_code_is_retried_on_the_next_poll(stack
     [event] = charge_successes(stack, transaction_id)
     assert event.psp_reference == body["pspReference"]
     assert event.amount == Decimal("42.00")
+
+
+async def test_a_report_says_what_the_session_answer_says(stack: Stack) -> None:
+    """A first purchase's CHARGE_SUCCESS reaches Saleor through transactionEventReport; a one-click
+    payment's through the session's answer (and a confirming report later): both carry the same
+    message naming the wallet."""
+    transaction_id, _ = await qr_purchase(stack)
+    [reported] = charge_successes(stack, transaction_id)
+    assert reported.message == "Paid with AlipayHK"
+    method = (await stack.call(SyncEvent.LIST_STORED_PAYMENT_METHODS))["paymentMethods"][0]["id"]
+    answer = await stack.call(INIT, amount=Decimal("12.00"), data={"storedPaymentMethodId": method})
+    assert (answer["result"], answer["message"]) == ("CHARGE_SUCCESS", reported.message)

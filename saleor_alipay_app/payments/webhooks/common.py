@@ -35,9 +35,9 @@ from saleor_alipay_app.payments.qr_payments import complete_binding, follow_rene
 from saleor_alipay_app.payments.repository import PaymentsRepository
 from saleor_alipay_app.payments.service import (
     REFUNDABLE_ACTIONS,
-    failure_message,
     inquire_until,
     major_amount,
+    outcome_message,
 )
 from saleor_alipay_app.saleor.payloads import TransactionSession
 from saleor_alipay_app.saleor.responses import (
@@ -163,7 +163,7 @@ async def response_for(
                 psp_reference=psp,
                 amount=major_amount(payment),
                 actions=REFUNDABLE_ACTIONS,
-                message=f"Paid with {wallet_name(payment.wallet)}",
+                message=outcome_message(payment),
                 data={"status": "SUCCEEDED", "antomPaymentId": payment.antom_payment_id},
                 payment_method_name=await agreement_name(deps, payment, agreement),
             )
@@ -172,7 +172,7 @@ async def response_for(
                 SessionResult.CHARGE_FAILURE,
                 psp_reference=psp,
                 amount=major_amount(payment),
-                message=failure_message(payment),
+                message=outcome_message(payment),
                 data={"status": payment.status.value, "code": payment.result_code},
             )
         case PaymentStatus.PROCESSING:

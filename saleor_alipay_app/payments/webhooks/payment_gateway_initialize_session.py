@@ -59,7 +59,9 @@ async def gateway_initialize(
         ],
         "sandbox": config.sandbox,
     }
-    if payload.amount is not None:
+    if amount is not None:  # with the currency's digits: IDR 150000.00, never Saleor's 150000.0
+        data["amount"] = format(amount.to_decimal(), "f")
+    elif payload.amount is not None:
         data["amount"] = format(payload.amount, "f")
     return {"data": data}
 

@@ -34,8 +34,13 @@ def refund_request_key(installation_id: int, payload: TransactionActionRequest) 
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
-def _refused(message: str) -> ActionResponse:
-    return ActionResponse(ActionResult.REFUND_FAILURE, message=message)
+def _refused(message: str, key: str) -> ActionResponse:
+    """A refusal before anything reached Antom. It carries a pspReference of its own, derived from
+    Saleor's request (the same on Saleor's retries of it): without one, Saleor merges a second
+    refused refund of the transaction into the first, and the later request shows no result."""
+    return ActionResponse(
+        ActionResult.REFUND_FAILURE, psp_reference=f"refusal-{key[:24]}", message=message
+    )
 
 
 async def request_refund(
@@ -51,15 +56,15 @@ async def request_refund(
         await transaction_payments(deps, installation_id, payload.transaction.id)
     )
     if payment is None or payment.id is None:
-        return _refused("Nothing was charged on this transaction, so nothing can be refunded.")
+        return _refused("Nothing was charged on this transaction, so nothing can be refunded.", key)
     try:
         amount = Amount.from_decimal(payload.action.amount, payload.action.currency)
     except AmountError as exc:
-        return _refused(f"The refund amount cannot be refunded exactly: {exc}")
+        return _refused(f"The refund amount cannot be refunded exactly: {exc}", key)
     if amount.currency != payment.currency:
-        return _refused(f"Refunds must be in {payment.currency}, the payment's currency.")
+        return _refused(f"Refunds must be in {payment.currency}, the payment's currency.", key)
     if amount.value <= 0:
-        return _refused("A refund must be for more than zero.")
+        return _refused("A refund must be for more than zero.", key)
     async with transaction(deps.sessions) as session:
         repo = PaymentsRepository(session)
         locked = await repo.payment_for_update(payment.id)
@@ -73,12 +78,13 @@ async def request_refund(
         if amount > left:
             return _refused(
                 f"The refund of {amount.to_decimal()} {amount.currency} is more than what "
-                f"remains refundable ({left.to_decimal()} {left.currency})."
+                f"remains refundable ({left.to_decimal()} {left.currency}).",
+                key,
             )
         try:
             check_refund(Wallet(payment.wallet), amount, payment.paid_at or utcnow(), utcnow())
         except WalletLimitError as exc:
-            return _refused(exc.merchant_message)
+            return _refused(exc.merchant_message, key)
         now = utcnow()
         refund = Refund(
             payment_id=payment.id,
@@ -107,10 +113,7 @@ async def request_refund(
             raced = await repo.refund_by_request_key(key)
             if raced is not None:
                 return refund_response(raced)
-            return ActionResponse(
-                ActionResult.REFUND_FAILURE,
-                message="Another refund of this payment is being created; try again.",
-            )
+            return _refused("Another refund of this payment is being created; try again.", key)
     refund = await send_refund(deps, refund, payment, base_url=base_url, deadline=deadline)
     return refund_response(refund, more_refundable=amount < left)
 
