@@ -38,6 +38,7 @@ RANKS: dict[str, int] = {
     "models": 10,
     "web": 11,
     "migrations": 11,
+    "demo": 11,
     "cli": 12,
     "__main__": 13,
 }
