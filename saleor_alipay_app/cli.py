@@ -144,6 +144,66 @@ def rotate_key_command(
         typer.echo(f"development key file {key_file} now holds the new key")
 
 
+@app.command()
+def demo(
+    saleor_api_url: Annotated[
+        str,
+        typer.Option(help="Your Saleor's GraphQL API URL, e.g. http://127.0.0.1:8080/graphql/."),
+    ],
+    staff_email: Annotated[str, typer.Option(help="A staff user with MANAGE_APPS.")],
+    staff_password: Annotated[
+        str, typer.Option(envvar="SALEOR_STAFF_PASSWORD", help="Their password.")
+    ],
+    channel: Annotated[
+        list[str] | None,
+        typer.Option(help="Channel slug to configure (repeat it; every active one by default)."),
+    ] = None,
+    wallets: Annotated[
+        str | None,
+        typer.Option(help="Wallets to enable, e.g. ALIPAY_HK,DANA (default: by channel currency)."),
+    ] = None,
+    host: Annotated[str, typer.Option(help="Interface the app and the sandbox listen on.")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option(help="The app's port.")] = 8000,
+    sandbox_port: Annotated[int, typer.Option(help="The sandbox's port.")] = 9000,
+    app_url: Annotated[
+        str | None,
+        typer.Option(help="The app's URL as Saleor reaches it (default http://HOST:PORT)."),
+    ] = None,
+    data_dir: Annotated[
+        Path, typer.Option(help="Folder for the keys, the database and the logs.")
+    ] = Path("demo-data"),
+    install_timeout: Annotated[
+        float, typer.Option(help="Seconds to wait for Saleor to install the app.")
+    ] = 60.0,
+) -> None:
+    """Try the app against your Saleor: start the sandbox and the app, install, configure."""
+    from saleor_alipay_app.demo import DemoError, DemoOptions, run_demo
+
+    options = DemoOptions(
+        saleor_api_url=saleor_api_url,
+        staff_email=staff_email,
+        staff_password=staff_password,
+        channels=list(channel or []),
+        wallets=wallets,
+        host=host,
+        app_port=port,
+        sandbox_port=sandbox_port,
+        app_url=app_url,
+        data_dir=data_dir,
+        install_timeout=install_timeout,
+    )
+    try:
+        run_demo(options, lambda line: typer.echo(line))
+    except DemoError as exc:
+        typer.echo(f"demo: {exc}", err=True)
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        typer.echo("stopped: the app and the sandbox are down")
+        raise typer.Exit(130) from None
+
+
 # Customs declarations (customs/cli.py) and reconciliation (reconciliation/cli.py).
 app.command("declare")(customs_cli.declare)
 app.add_typer(customs_cli.declarations_app, name="declarations")

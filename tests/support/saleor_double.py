@@ -349,6 +349,45 @@ class AppRecord:
 
 
 @dataclass
+class StaffUser:
+    """A staff account that `tokenCreate` logs in (`is_superuser`: every permission)."""
+
+    email: str
+    password: str = field(repr=False)
+    permissions: list[str] = field(default_factory=lambda: ["MANAGE_APPS", "HANDLE_PAYMENTS"])
+    is_superuser: bool = False
+    is_active: bool = True
+
+    def has(self, permission: str) -> bool:
+        return self.is_superuser or permission in self.permissions
+
+
+@dataclass
+class AppInstallationJob:
+    """An `appInstall` job (`AppInstallation`): PENDING, then deleted on success or FAILED."""
+
+    id: str
+    app_name: str
+    manifest_url: str
+    permissions: list[str]
+    status: str = "PENDING"
+    message: str | None = None
+    created_at: str = field(default_factory=lambda: _now_iso())
+
+    def as_graphql(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "status": self.status,
+            "message": self.message,
+            "appName": self.app_name,
+            "manifestUrl": self.manifest_url,
+            "createdAt": self.created_at,
+            "updatedAt": _now_iso(),
+            "brand": None,
+        }
+
+
+@dataclass
 class TransactionRecord:
     id: str
     token: str
@@ -446,6 +485,7 @@ _SETS_PSP_REFERENCE: Final = (
 @dataclass
 class _RequestContext:
     app: AppRecord | None
+    staff: StaffUser | None = None
 
 
 if TYPE_CHECKING:
@@ -947,6 +987,10 @@ class SaleorDouble:
         self.invalid_documents: list[InvalidDocument] = []
         self.deliveries: list[Delivery] = []
         self.failed_installations: list[str] = []
+        self.staff: dict[str, StaffUser] = {}
+        self._staff_tokens: dict[str, StaffUser] = {}
+        self.installation_jobs: dict[str, AppInstallationJob] = {}
+        self._background: set[asyncio.Task[None]] = set()
         self.jwks_fetches = 0
         self.fail_graphql: Literal["http_500", "timeout"] | None = None
         # How long a "timeout" GraphQL request is held at most if the client never gives up.
@@ -1141,6 +1185,31 @@ class SaleorDouble:
         self.jwks_fetches += 1
         return JSONResponse(self.jwks())
 
+    def add_staff(
+        self,
+        email: str,
+        password: str,
+        *,
+        permissions: Sequence[str] = ("MANAGE_APPS", "HANDLE_PAYMENTS"),
+        is_superuser: bool = False,
+    ) -> StaffUser:
+        """A staff account `tokenCreate` accepts."""
+        user = StaffUser(email, password, list(permissions), is_superuser)
+        self.staff[email.lower()] = user
+        return user
+
+    def _staff_for(self, token: str | None) -> StaffUser | None:
+        if token is None:
+            return None
+        user = self._staff_tokens.get(token)
+        return user if user is not None and user.is_active else None
+
+    async def installations_settled(self, timeout: float = 30.0) -> None:  # noqa: ASYNC109
+        """Wait until every queued `appInstall` job has run (as Celery would)."""
+        async with asyncio.timeout(timeout):
+            while self._background:
+                await asyncio.gather(*list(self._background), return_exceptions=True)
+
     def _app_for(self, token: str | None) -> AppRecord | None:
         if token is None:
             return None
@@ -1228,7 +1297,7 @@ class SaleorDouble:
         result = execute(
             self.schema,
             document,
-            context_value=_RequestContext(self._app_for(token)),
+            context_value=_RequestContext(self._app_for(token), self._staff_for(token)),
             variable_values=variables,
             operation_name=operation_name,
             field_resolver=self._resolve,
@@ -1257,6 +1326,9 @@ class SaleorDouble:
                 ("Query", "app"): self._query_app,
                 ("Query", "channels"): self._query_channels,
                 ("Mutation", "transactionEventReport"): self._transaction_event_report,
+                ("Mutation", "tokenCreate"): self._token_create,
+                ("Mutation", "appInstall"): self._app_install,
+                ("Query", "appsInstallations"): self._apps_installations,
             }
             handler = handlers.get((parent, info.field_name))
             if handler is None:
@@ -1292,7 +1364,7 @@ class SaleorDouble:
         }
 
     def _query_channels(self, info: Info) -> list[dict[str, Any]]:
-        if self._requestor(info) is None:
+        if self._requestor(info) is None and self._staff(info) is None:
             raise PermissionDenied("AUTHENTICATED_APP, AUTHENTICATED_STAFF_USER")
         return [
             {
@@ -1304,6 +1376,136 @@ class SaleorDouble:
             }
             for c in self.channels
         ]
+
+    @staticmethod
+    def _staff(info: Info) -> StaffUser | None:
+        context = info.context
+        assert isinstance(context, _RequestContext)
+        return context.staff
+
+    def _token_create(
+        self, info: Info, email: str, password: str, audience: str | None = None
+    ) -> dict[str, Any]:
+        """`tokenCreate`: an access JWT for a staff account, or INVALID_CREDENTIALS."""
+        user = self.staff.get(email.lower())
+        if (
+            user is None
+            or not user.is_active
+            or not secrets.compare_digest(user.password, password)
+        ):
+            error = {
+                "field": "email",
+                "code": "INVALID_CREDENTIALS",
+                "message": "Please, enter valid credentials",
+            }
+            return {
+                "token": None,
+                "refreshToken": None,
+                "csrfToken": None,
+                "user": None,
+                "errors": [error],
+                "accountErrors": [error],
+            }
+        now = int(time.time())
+        claims = {
+            "iat": now,
+            "exp": now + 300,
+            "iss": self.api_url,
+            "owner": "saleor",
+            "type": "access",
+            "token": secrets.token_hex(16),
+            "email": user.email,
+            "is_staff": True,
+        }
+        token = jwt.encode(claims, self._private_key, algorithm="RS256", headers={"kid": self.kid})
+        self._staff_tokens[token] = user
+        return {
+            "token": token,
+            "refreshToken": None,
+            "csrfToken": None,
+            "user": None,
+            "errors": [],
+            "accountErrors": [],
+        }
+
+    def _app_install(self, info: Info, input: Mapping[str, Any]) -> dict[str, Any]:
+        """`appInstall` (APP-PROTOCOL.md §2): a PENDING job; the installation runs after the
+        answer (Saleor's Celery task): manifest fetched and checked, app created, token posted
+        to the manifest's tokenTargetUrl; the job deleted on success, FAILED otherwise."""
+        user = self._staff(info)
+        if user is None or not user.has("MANAGE_APPS"):
+            raise PermissionDenied("AUTHENTICATED_STAFF_USER, MANAGE_APPS")
+        permissions = [str(p) for p in input.get("permissions") or []]
+        missing = [p for p in permissions if not user.has(p)]
+        if missing:
+            error = {
+                "field": "permissions",
+                "code": "OUT_OF_SCOPE_PERMISSION",
+                "message": "You can't add permission that you don't have.",
+                "permissions": missing,
+            }
+            return {"appInstallation": None, "errors": [error], "appErrors": [error]}
+        job = AppInstallationJob(
+            id=global_id("AppInstallation", next(self._ids)),
+            app_name=str(input["appName"]),
+            manifest_url=str(input["manifestUrl"]),
+            permissions=permissions,
+        )
+        self.installation_jobs[job.id] = job
+        active = input.get("activateAfterInstallation")
+        task = asyncio.get_running_loop().create_task(
+            self._run_installation(job, active=active is not False)
+        )
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        return {"appInstallation": job.as_graphql(), "errors": [], "appErrors": []}
+
+    async def _run_installation(self, job: AppInstallationJob, *, active: bool) -> None:
+        def failed(message: str) -> None:
+            job.status = "FAILED"
+            job.message = message
+            self.failed_installations.append(message)
+
+        try:
+            manifest = await self.fetch_manifest(job.manifest_url)
+        except (SaleorDoubleError, httpx.HTTPError) as exc:
+            failed(str(exc) if isinstance(exc, SaleorDoubleError) else "Unable to fetch manifest")
+            return
+        problems = self.validate_manifest(manifest)
+        if problems:
+            failed("; ".join(problems))
+            return
+        identifier = str(manifest["id"])
+        if any(a.identifier == identifier and a.is_installed for a in self.apps.values()):
+            failed("App with this Identifier already exists.")
+            return
+        target = manifest.get("tokenTargetUrl")
+        if not isinstance(target, str):
+            failed("the manifest has no tokenTargetUrl")
+            return
+        try:
+            response = await self.install(
+                target,
+                active=active,
+                permissions=job.permissions,
+                identifier=identifier,
+                name=job.app_name,
+            )
+        except httpx.HTTPError:
+            job.status = "FAILED"
+            job.message = "Failed to connect to app"
+            return
+        if response.is_success:
+            del self.installation_jobs[job.id]  # Saleor deletes a successful job
+        else:
+            job.status = "FAILED"
+            job.message = self.failed_installations[-1]
+
+    def _apps_installations(self, info: Info) -> list[dict[str, Any]]:
+        user = self._staff(info)
+        if user is None or not user.has("MANAGE_APPS"):
+            raise PermissionDenied("MANAGE_APPS")
+        return [job.as_graphql() for job in self.installation_jobs.values()]
 
     def _transaction_as_graphql(self, transaction: TransactionRecord) -> dict[str, Any]:
         return {
@@ -1480,10 +1682,18 @@ class SaleorDouble:
         app_id: str | None = None,
         active: bool = True,
         permissions: Sequence[str] = ("HANDLE_PAYMENTS",),
+        identifier: str = "saleor-alipay-app",
+        name: str = "Alipay",
     ) -> httpx.Response:
         """`appInstall`'s token handshake (§2 step 3): create the app and its token, POST the
         token; on a non-2xx answer (or none) the app is deleted, as Saleor does."""
-        app = self.create_app(app_id=app_id, active=active, permissions=permissions)
+        app = self.create_app(
+            app_id=app_id,
+            active=active,
+            permissions=permissions,
+            identifier=identifier,
+            name=name,
+        )
         headers = {
             "Content-Type": "application/json",
             "Saleor-Domain": self.domain,
