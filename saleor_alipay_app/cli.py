@@ -165,8 +165,8 @@ def demo(
     host: Annotated[str, typer.Option(help="Interface the app and the sandbox listen on.")] = (
         "127.0.0.1"
     ),
-    port: Annotated[int, typer.Option(help="The app's port.")] = 8000,
-    sandbox_port: Annotated[int, typer.Option(help="The sandbox's port.")] = 9000,
+    port: Annotated[int, typer.Option(help="The app's port.")] = 8100,
+    sandbox_port: Annotated[int, typer.Option(help="The sandbox's port.")] = 9100,
     app_url: Annotated[
         str | None,
         typer.Option(help="The app's URL as Saleor reaches it (default http://HOST:PORT)."),

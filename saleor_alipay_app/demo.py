@@ -49,8 +49,8 @@ class DemoOptions:
     channels: list[str] = field(default_factory=list)
     wallets: str | None = None
     host: str = "127.0.0.1"
-    app_port: int = 8000
-    sandbox_port: int = 9000
+    app_port: int = 8100
+    sandbox_port: int = 9100
     app_url: str | None = None
     data_dir: Path = Path("demo-data")
     install_timeout: float = 60.0
