@@ -65,7 +65,7 @@ async def test_channels_come_from_saleor_with_their_configuration_and_no_secret(
     assert config["merchantPrivateKey"] == "set"
     assert config["merchantPublicKey"] == public_key_base64(stack.merchant_key)
     assert config["baseUrl"] == stack.sandbox.url
-    assert config["wallets"] == ["ALIPAY_HK", "DANA"]
+    assert config["wallets"] == ["ALIPAY_HK"]
     assert config["notificationUrls"]["authorization"].endswith("/notify/authorization")
     assert body["warning"] is None
     assert {"id": "DANA", "name": "DANA", "currency": "IDR"} in body["wallets"]
