@@ -88,6 +88,9 @@ async def save_configuration(
     slug: str, body: ChannelConfigForm, request: Request, user: Admin
 ) -> dict[str, Any]:
     services = services_of(request)
+    currency = await channel_service.channel_currency(
+        services.saleor, services.keys, user.installation, slug
+    )
     saved = await channel_service.save_channel_config(
         services.sessions,
         services.keys,
@@ -95,6 +98,7 @@ async def save_configuration(
         slug,
         body,
         services.base_url(request),
+        currency=currency,
     )
     services.configs.clear()
     return saved

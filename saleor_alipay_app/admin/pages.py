@@ -103,14 +103,20 @@ DASHBOARD_CSP = (
 
 
 @router.get("/dashboard", include_in_schema=False)
-async def dashboard() -> Response:
+@router.get("/dashboard/{route:path}", include_in_schema=False)
+async def dashboard(request: Request, route: str = "") -> Response:
+    """The one page, at the app's root and at each of its routes (`/dashboard/payments/<id>`):
+    the dashboard reloads the frame at the route the app last sent with `updateRouting`. Asset
+    paths are relative (the app may be served under a prefix) and climb out of the route."""
     version = html.escape(app_version())
+    path = request.url.path
+    up = "../" * path[path.index("/dashboard") + len("/dashboard") :].count("/")
     return HTMLResponse(
         "<!doctype html><html lang='en' data-theme='light'><head><meta charset='utf-8'>"
         "<title>Alipay+ Scan to Bind</title>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
-        f"<link rel='stylesheet' href='static/dashboard.css?v={version}'>"
-        f"<script defer src='static/dashboard.js?v={version}'></script>"
+        f"<link rel='stylesheet' href='{up}static/dashboard.css?v={version}'>"
+        f"<script defer src='{up}static/dashboard.js?v={version}'></script>"
         "</head><body><div id='app'></div></body></html>",
         headers={"Content-Security-Policy": DASHBOARD_CSP, "Cache-Control": "no-cache"},
     )

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from saleor_alipay_app.channels.repository import ChannelConfigRepository
 from saleor_alipay_app.channels.schemas import ChannelConfigForm
 from saleor_alipay_app.channels.service import (
+    channel_currency,
     checked_config,
     describe,
     notification_path,
@@ -87,12 +88,10 @@ async def configure_channels(
         try:
             installation = await pick_installation(services.sessions, _text(entry, "saleorApiUrl"))
             assert installation.id is not None
+            slug = str(entry["channel"]).strip()
+            currency = await channel_currency(services.saleor, services.keys, installation, slug)
             valid = await checked_config(
-                services.sessions,
-                services.keys,
-                installation.id,
-                str(entry["channel"]).strip(),
-                form,
+                services.sessions, services.keys, installation.id, slug, form, currency=currency
             )
         except AppError as exc:
             raise Invalid(exc.code, f"{where}: {exc.message}") from None

@@ -13,6 +13,7 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from saleor_alipay_app.antom import wallets as wallet_table
 from saleor_alipay_app.antom.client import (
     REGION_DOMAINS,
     AntomClient,
@@ -329,6 +330,53 @@ async def list_channels(
     return {"items": items, "wallets": wallet_choices(), "warning": warning}
 
 
+async def channel_currency(
+    saleor: SaleorClient, keys: KeyRing, installation: Installation, slug: str
+) -> str | None:
+    """The currency of Saleor's channel `slug`, or None when Saleor cannot say (unreachable, or no
+    such channel): then the wallets cannot be checked against it."""
+    try:
+        data = await saleor.execute(
+            installation.saleor_api_url,
+            installation.app_token(keys),
+            "queries/channels.graphql",
+        )
+    except SaleorError as exc:
+        log.warning("channels unavailable", extra={"error": str(exc)[:200]})
+        return None
+    for channel in data.get("channels") or []:
+        if isinstance(channel, dict) and channel.get("slug") == slug:
+            code = channel.get("currencyCode")
+            return str(code) if code else None
+    return None
+
+
+def check_wallet_currencies(slug: str, wallets: Sequence[str], currency: str | None) -> None:
+    """Refuse a wallet that cannot take the channel's currency (each wallet takes only its own:
+    `antom.wallets.CAPABILITIES`)."""
+    if not currency:
+        return
+    table = wallet_table.CAPABILITIES
+    wrong = [
+        table[Wallet(name)]
+        for name in wallets
+        if Wallet(name) in table and table[Wallet(name)].currency != currency
+    ]
+    if not wrong:
+        return
+    takes = ", ".join(
+        f"{cap.display_name} ({cap.wallet.value}) takes only {cap.currency}" for cap in wrong
+    )
+    fitting = [cap.display_name for cap in table.values() if cap.currency == currency]
+    advice = (
+        f"enable {' or '.join(fitting)} instead" if fitting else "no Scan to Bind wallet takes it"
+    )
+    raise Invalid(
+        "INVALID_CONFIGURATION",
+        f"{takes}, and the channel {slug} is in {currency}: {advice}",
+    )
+
+
 def _key_text(value: str | None, what: str) -> str | None:
     if value is None or not value.strip():
         return None
@@ -354,9 +402,16 @@ async def _stored_keys(
 
 
 async def checked_config(
-    sessions: Sessions, keys: KeyRing, installation_id: int, slug: str, form: ChannelConfigForm
+    sessions: Sessions,
+    keys: KeyRing,
+    installation_id: int,
+    slug: str,
+    form: ChannelConfigForm,
+    *,
+    currency: str | None = None,
 ) -> ValidConfig:
-    """The form completed with the stored keys where left empty, or `Invalid` saying what to fix."""
+    """The form completed with the stored keys where left empty, or `Invalid` saying what to fix.
+    With the channel's `currency`, every wallet must take it."""
     private = _key_text(form.merchant_private_key, "the merchant private key")
     public = _key_text(form.antom_public_key, "the Antom public key")
     merchant_public = _key_text(form.merchant_public_key, "your public key")
@@ -392,6 +447,7 @@ async def checked_config(
         sandbox=form.sandbox,
         wallets=form.wallets,
     )
+    check_wallet_currencies(slug, valid.wallets, currency)
     if merchant_public is not None:
         try:
             uploaded = load_public_key(merchant_public)
@@ -413,8 +469,10 @@ async def save_channel_config(
     slug: str,
     form: ChannelConfigForm,
     base_url: str | None,
+    *,
+    currency: str | None = None,
 ) -> dict[str, Any]:
-    valid = await checked_config(sessions, keys, installation_id, slug, form)
+    valid = await checked_config(sessions, keys, installation_id, slug, form, currency=currency)
     async with transaction(sessions) as session:
         config = await save_config(session, installation_id, valid, keys)
         view = config_view(config, base_url, keys)

@@ -12,6 +12,14 @@
   "use strict";
 
   var params = new URLSearchParams(window.location.search);
+  // The app's root (where static/ and api/ live) from this script's own URL, and the page's
+  // path: the dashboard loads the frame at the page + the app's route (/dashboard/payments/<id>).
+  var APP_ROOT = (function () {
+    var script = document.currentScript;
+    var src = script && script.src ? script.src : window.location.href;
+    return new URL(script && script.src ? "../" : "./", src).pathname;
+  })();
+  var PAGE_PATH = APP_ROOT + "dashboard";
   var state = {
     token: null,
     saleorApiUrl: params.get("saleorApiUrl") || "",
@@ -107,7 +115,7 @@
       "col.refunded": "Refunded",
       "col.result": "Result",
       "col.time": "Time",
-      "col.subject": "Of",
+      "col.subject": "Record",
       "col.reference": "Reference",
       "col.detail": "Detail",
       "col.kind": "Kind",
@@ -157,7 +165,7 @@
       "agreement.payments": "Payments with this agreement",
       history: "History",
       "payments.lead": "Every attempt to charge a Saleor transaction through Antom.",
-      "payments.search": "Payment request ID, Antom payment ID or Saleor transaction ID",
+      "payments.search": "Request, payment or transaction ID",
       "payment.title": "Payment",
       "payment.paymentId": "Antom payment ID",
       "payment.transactionId": "Saleor transaction ID",
@@ -197,7 +205,14 @@
       "notAvailableText": "This part of the app is not installed in this version yet.",
       "empty": "Nothing here yet.",
       "error.expired": "The dashboard session expired: reload the page.",
-      "total": "{n} in all",
+      "total": "{n} results",
+      "total.one": "1 result",
+      "config.unsupported": "No Scan to Bind wallet takes {currency}.",
+      "config.details": "Details",
+      "config.close": "Close",
+      "test.detail": "Antom's answer: {code}",
+      "date.format": "dd/mm/yyyy",
+      "date.invalid": "Dates are written {format}",
       yes: "Yes",
       no: "No",
       "status.ACTIVE": "Active",
@@ -355,7 +370,7 @@
       "agreement.payments": "使用该签约的支付",
       history: "状态记录",
       "payments.lead": "每一次通过 Antom 收取 Saleor 交易款项的尝试。",
-      "payments.search": "支付请求号、Antom 支付号或 Saleor 交易 ID",
+      "payments.search": "请求号、支付号或交易 ID",
       "payment.title": "支付",
       "payment.paymentId": "Antom 支付号",
       "payment.transactionId": "Saleor 交易 ID",
@@ -396,6 +411,13 @@
       empty: "暂无数据。",
       "error.expired": "控制台会话已过期：请刷新页面。",
       total: "共 {n} 条",
+      "total.one": "共 1 条",
+      "config.unsupported": "没有扫码签约钱包支持 {currency}。",
+      "config.details": "详情",
+      "config.close": "收起",
+      "test.detail": "Antom 应答：{code}",
+      "date.format": "yyyy/mm/dd",
+      "date.invalid": "日期格式为 {format}",
       yes: "是",
       no: "否",
       "status.ACTIVE": "有效",
@@ -549,14 +571,9 @@
     }));
   }
 
-  var toastTimer = null;
+  // One notification: the dashboard's own (App Bridge `notification`), never one of ours.
   function toast(text, tone) {
-    var old = document.querySelector(".toast");
-    if (old) old.remove();
-    var node = h("div", { className: "toast " + (tone || ""), role: "status", text: text });
-    document.body.appendChild(node);
-    clearTimeout(toastTimer);
-    toastTimer = setTimeout(function () { node.remove(); }, 4000);
+    notifyDashboard(tone === "critical" ? "error" : "success", text);
   }
 
   // -- App Bridge ---------------------------------------------------------------------------
@@ -607,9 +624,10 @@
         break;
       case "localeChanged":
         if (typeof payload.locale === "string") {
+          var before = lang();
           state.locale = payload.locale;
           applyLocale();
-          if (state.token) render();
+          if (state.token && state.rendered && lang() !== before) render();
         }
         break;
       case "redirect":
@@ -633,7 +651,7 @@
       "Saleor-Api-Url": state.saleorApiUrl,
     };
     if (body !== undefined) headers["Content-Type"] = "application/json";
-    return fetch("api/admin" + path, {
+    return fetch(APP_ROOT + "api/admin" + path, {
       method: method,
       headers: headers,
       body: body === undefined ? undefined : JSON.stringify(body),
@@ -673,20 +691,47 @@
 
   var NAV = ["configuration", "agreements", "payments", "refunds", "declarations", "reconciliation"];
 
+  // The route is the page's path below PAGE_PATH: /dashboard/payments/<id> is ["payments", id].
   function route() {
-    var hash = window.location.hash.replace(/^#\/?/, "");
-    var parts = hash.split("?")[0].split("/").filter(Boolean).map(decodeURIComponent);
+    var path = window.location.pathname;
+    var rest = path.indexOf(PAGE_PATH) === 0 ? path.slice(PAGE_PATH.length) : "";
+    var parts = rest.split("/").filter(Boolean).map(decodeURIComponent);
     if (!parts.length || NAV.indexOf(parts[0]) < 0) parts = ["configuration"];
     return parts;
   }
 
+  function hrefOf(path) {
+    return PAGE_PATH + "/" + path + window.location.search;
+  }
+
+  // Every navigation: the frame's own history (Back moves between the app's pages) and the
+  // dashboard's URL (App Bridge `updateRouting`, so a reload comes back here).
   function go(path) {
-    if (window.location.hash === "#/" + path) render();
-    else window.location.hash = "#/" + path;
+    if (window.location.pathname !== PAGE_PATH + "/" + path) {
+      window.history.pushState({ route: path }, "", hrefOf(path));
+    }
+    dispatch("updateRouting", { newRoute: "/" + path });
+    render();
   }
 
   function link(path, text, attrs) {
-    return h("a", Object.assign({ href: "#/" + path, text: text }, attrs || {}));
+    return h("a", Object.assign({ href: hrefOf(path), text: text, onclick: function (event) {
+      if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+      event.preventDefault();
+      go(path);
+    } }, attrs || {}));
+  }
+
+  // A page of the dashboard itself (a customer, an order): App Bridge `redirect`.
+  function dashboardLink(path, text) {
+    return h("a", { href: "#", className: "mono", "data-dashboard": path, text: text, onclick: function (event) {
+      event.preventDefault();
+      dispatch("redirect", { to: path });
+    } });
+  }
+
+  function customerLink(id) {
+    return id ? dashboardLink("/customers/" + encodeURIComponent(id), id) : null;
   }
 
   var root = null;
@@ -695,11 +740,7 @@
   function shell() {
     clear(root);
     var current = route()[0];
-    var who = state.me ? state.me.email || "" : "";
-    root.appendChild(h("header", { className: "app-header" },
-      h("img", { src: "static/logo.png", alt: "" }),
-      h("h1", { text: t("title") }),
-      h("span", { className: "who", text: who })));
+    // No header: the dashboard shows the app's logo, name and author above the frame.
     root.appendChild(h("nav", { className: "tabs" }, NAV.map(function (name) {
       return link(name, t("nav." + name), { className: name === current ? "active" : "", "data-nav": name });
     })));
@@ -711,6 +752,7 @@
   var renderSeq = 0;
 
   function render() {
+    state.rendered = true;
     applyLocale();
     var main = shell();
     var parts = route();
@@ -747,7 +789,7 @@
   function pager(data, offset, limit, onPage) {
     var total = data.total || 0;
     return h("div", { className: "pager" },
-      h("span", { text: t("total", { n: total }) }),
+      h("span", { text: total === 1 ? t("total.one") : t("total", { n: total }) }),
       h("button", { className: "small", disabled: offset <= 0, onclick: function () { onPage(Math.max(0, offset - limit)); }, text: t("action.previous") }),
       h("button", { className: "small", disabled: offset + limit >= total, onclick: function () { onPage(offset + limit); }, text: t("action.next") }));
   }
@@ -759,6 +801,27 @@
         if (String(option[0]) === String(value || "")) node.selected = true;
         return node;
       })));
+  }
+
+  // A date in the language's own order (dd/mm/yyyy, yyyy/mm/dd), not the browser's: the text
+  // field is parsed into a hidden ISO date the filter form sends.
+  function dateField(name, label) {
+    var format = t("date.format");
+    var order = format.split("/").map(function (part) { return part.charAt(0); });
+    var hidden = h("input", { type: "hidden", name: name });
+    var visible = h("input", { type: "text", className: "date", inputmode: "numeric", placeholder: format, "data-date": name, oninput: function () {
+      var parts = visible.value.trim().split(/[^0-9]+/).filter(Boolean);
+      var value = "";
+      if (parts.length === 3) {
+        var by = {};
+        order.forEach(function (key, i) { by[key] = parts[i]; });
+        var iso = by.y + "-" + ("0" + by.m).slice(-2) + "-" + ("0" + by.d).slice(-2);
+        if (/^\d{4}-\d{2}-\d{2}$/.test(iso) && !isNaN(new Date(iso + "T00:00:00Z").getTime())) value = iso;
+      }
+      hidden.value = value;
+      visible.setCustomValidity(visible.value.trim() && !value ? t("date.invalid", { format: format }) : "");
+    } });
+    return h("label", null, label, visible, hidden);
   }
 
   function statusOptions(statuses) {
@@ -838,46 +901,91 @@
       var content = [pageHead("nav.configuration", "config.lead")];
       if (data.warning) content.push(notice("warning", t("config.warning"), data.warning));
       if (!canConfigure) content.push(notice("", t("config.readOnly")));
+      // A compact list: one row per channel with its state; one opens at a time.
+      var list = h("div", { className: "channel-list" });
       data.items.forEach(function (channel) {
-        content.push(channelCard(channel, data.wallets || [], canConfigure));
+        list.appendChild(channelCard(channel, data.wallets || [], canConfigure));
       });
+      content.push(list);
       return h("div", null, content);
     });
   }
 
-  function channelCard(channel, wallets, canConfigure) {
-    var config = channel.configuration;
+  function channelHead(channel, config, wallets, open) {
+    var served = wallets.some(function (w) { return w.currency === channel.currency; });
     var head = h("div", { className: "card-head" },
       h("h3", { text: channel.name }),
       h("span", { className: "subdued", text: channel.slug + (channel.currency ? " · " + channel.currency : "") }),
       h("span", { className: "spacer" }),
       !channel.isActive ? h("span", { className: "badge", text: t("config.inactive") }) : null,
-      h("span", { className: "badge " + (config ? "success" : ""), "data-configured": config ? "yes" : "no",
-        text: config ? t("config.configured") : t("config.notConfigured") }));
-    var card = h("section", { className: "card", "data-channel": channel.slug }, head);
-    if (config) {
-      card.appendChild(facts([
-        [t("config.clientId"), h("span", { className: "mono", text: config.clientId })],
-        [t("config.region"), regionOf(config) === "custom" ? t("config.region.custom") : t("config.region." + config.region)],
-        [t("config.baseUrl"), h("span", { className: "mono", text: config.baseUrl })],
-        [t("config.sandbox"), config.sandbox ? t("yes") : t("no")],
-        [t("config.wallets"), (config.wallets || []).join(", ")],
-        [t("config.antomKey"), h("span", { className: "mono", text: String(config.antomPublicKey || "").replace(/^\*+/, "•••• ") })],
-        [t("config.merchantPublicKey"), config.merchantPublicKey ? h("textarea", { readonly: true, rows: 3, className: "mono", "data-field": "merchantPublicKey", text: config.merchantPublicKey }) : null],
-        [t("config.notificationUrls"), h("div", null, Object.keys(config.notificationUrls || {}).map(function (kind) {
-          return h("div", { className: "mono", text: kind + ": " + config.notificationUrls[kind] });
-        }))],
-        [t("config.updatedAt"), formatTime(config.updatedAt)],
-      ]));
+      !config && channel.currency && !served
+        ? h("span", { className: "unsupported", "data-unsupported": channel.currency, text: t("config.unsupported", { currency: channel.currency }) })
+        : h("span", { className: "badge " + (config ? "success" : ""), "data-configured": config ? "yes" : "no",
+          text: config ? t("config.configured") : t("config.notConfigured") }),
+      open);
+    return head;
+  }
+
+  function channelCard(channel, wallets, canConfigure) {
+    var card = h("section", { className: "card", "data-channel": channel.slug });
+    var body = h("div", { className: "card-body", hidden: true });
+    var served = !channel.currency || wallets.some(function (w) { return w.currency === channel.currency; });
+    var toggle = null;
+
+    function fill(config) {
+      clear(body);
+      if (config) {
+        body.appendChild(facts([
+          [t("config.clientId"), h("span", { className: "mono", text: config.clientId })],
+          [t("config.region"), regionOf(config) === "custom" ? t("config.region.custom") : t("config.region." + config.region)],
+          [t("config.baseUrl"), h("span", { className: "mono", text: config.baseUrl })],
+          [t("config.sandbox"), config.sandbox ? t("yes") : t("no")],
+          [t("config.wallets"), (config.wallets || []).join(", ")],
+          [t("config.antomKey"), h("span", { className: "mono", text: String(config.antomPublicKey || "").replace(/^\*+/, "•••• ") })],
+          [t("config.merchantPublicKey"), config.merchantPublicKey ? h("textarea", { readonly: true, rows: 3, className: "mono", "data-field": "merchantPublicKey", text: config.merchantPublicKey }) : null],
+          [t("config.notificationUrls"), h("div", null, Object.keys(config.notificationUrls || {}).map(function (kind) {
+            return h("div", { className: "mono", text: kind + ": " + config.notificationUrls[kind] });
+          }))],
+          [t("config.updatedAt"), formatTime(config.updatedAt)],
+        ]));
+      }
     }
-    if (canConfigure) card.appendChild(configEditor(channel, wallets));
+
+    function draw(config) {
+      channel.configuration = config;
+      var label = config ? (canConfigure ? t("config.edit") : t("config.details")) : t("config.configure");
+      var openable = config || (canConfigure && served);
+      toggle = openable ? h("button", { type: "button", className: "small", "data-action": "open", "aria-expanded": String(!body.hidden),
+        text: body.hidden ? label : t("config.close"), onclick: function () {
+          var opening = body.hidden;
+          document.querySelectorAll(".channel-list .card-body").forEach(function (other) {
+            if (other !== body && !other.hidden) { other.hidden = true; other.dispatchEvent(new Event("closed")); }
+          });
+          body.hidden = !opening;
+          draw(channel.configuration);
+        } }) : null;
+      var head = channelHead(channel, config, wallets, toggle);
+      if (card.firstChild && card.firstChild !== body) card.replaceChild(head, card.firstChild);
+      else card.insertBefore(head, card.firstChild);
+    }
+
+    body.addEventListener("closed", function () { draw(channel.configuration); });
+    card.appendChild(body);
+    fill(channel.configuration);
+    var editor = canConfigure ? configEditor(channel, wallets, function (saved) {
+      // Saved: the row and the facts follow; the form stays open where the admin is.
+      fill(saved);
+      body.appendChild(editor);
+      draw(saved);
+    }) : null;
+    if (editor) body.appendChild(editor);
+    draw(channel.configuration);
     return card;
   }
 
-  function configEditor(channel, wallets) {
+  function configEditor(channel, wallets, onSaved) {
     var config = channel.configuration;
-    var details = h("details", { className: "editor", open: !config });
-    details.appendChild(h("summary", { text: config ? t("config.edit") : t("config.configure") }));
+    var details = h("div", { className: "editor" });
     var result = h("div", { "data-result": channel.slug });
     var region = regionOf(config);
     var regionSelect = h("select", { name: "region" }, REGIONS.map(function (r) {
@@ -944,14 +1052,17 @@
       api(kind === "test" ? "POST" : "PUT", path, body()).then(function (answer) {
         if (kind === "test") {
           var title = t("test." + answer.problem);
-          var detail = answer.message + (answer.resultCode ? " [" + answer.resultCode + "]" : "") + (answer.detail ? " — " + answer.detail : "");
+          // The server's explanation is English; other languages get the code in their words.
+          var detail = lang() === "en"
+            ? answer.message + (answer.resultCode ? " [" + answer.resultCode + "]" : "") + (answer.detail ? " — " + answer.detail : "")
+            : t("test.detail", { code: answer.resultCode || answer.problem });
           var box = notice(answer.ok ? "success" : "critical", title, detail);
           box.setAttribute("data-problem", answer.problem);
           result.appendChild(box);
         } else {
-          toast(t("config.saved"));
           notifyDashboard("success", t("config.saved"), channel.name);
-          render();
+          form.querySelectorAll("textarea").forEach(function (area) { area.value = ""; area.placeholder = t("config.keepKey"); });
+          onSaved(answer);
         }
       }).catch(function (error) {
         var box = notice("critical", error.message);
@@ -982,7 +1093,6 @@
         h("button", { className: "small danger", "data-action": "confirm-revoke", text: t("action.confirmRevoke"), onclick: function (event) {
           event.target.disabled = true;
           api("POST", "/agreements/" + encodeURIComponent(agreement.id) + "/revoke", {}).then(function () {
-            toast(t("revoke.done"));
             notifyDashboard("success", t("revoke.done"), agreement.customerEmail || agreement.id);
             done();
           }).catch(function (error) {
@@ -1013,7 +1123,7 @@
       table: function (items, reload) {
         return table([
           { label: t("col.customer"), render: function (a) {
-            return h("div", null, h("div", { text: a.customerEmail || (a.guest ? t("agreement.guest") : "—") }), h("div", { className: "subdued mono", text: a.customerId || "" }));
+            return h("div", null, h("div", { text: a.customerEmail || (a.guest ? t("agreement.guest") : "—") }), h("div", { className: "subdued" }, customerLink(a.customerId)));
           } },
           { label: t("col.wallet"), render: function (a) { return h("div", null, h("div", { text: a.walletName }), h("div", { className: "subdued", text: a.userLoginId || "" })); } },
           { label: t("col.channel"), render: function (a) { return a.channel; } },
@@ -1030,6 +1140,13 @@
   }
 
   function historyTable(history) {
+    var seen = {};
+    history = history.filter(function (e) {
+      var key = [e.subject, e.reference, e.status, e.detail || ""].join("|");
+      if (seen[key]) return false;
+      seen[key] = true;
+      return true;
+    });
     return table([
       { label: t("col.time"), render: function (e) { return formatTime(e.createdAt); } },
       { label: t("col.subject"), render: function (e) { return e.subject; } },
@@ -1048,7 +1165,7 @@
             a.status === "ACTIVE" ? revokeControl(a, function () { render(); }) : null),
           facts([
             [t("agreement.email"), a.customerEmail],
-            [t("agreement.customerId"), a.customerId ? h("span", { className: "mono", text: a.customerId }) : (a.guest ? t("agreement.guest") : null)],
+            [t("agreement.customerId"), a.customerId ? customerLink(a.customerId) : (a.guest ? t("agreement.guest") : null)],
             [t("col.wallet"), a.walletName],
             [t("agreement.login"), a.userLoginId],
             [t("col.channel"), a.channel],
@@ -1088,8 +1205,8 @@
           h("label", null, t("filter.search"), h("input", { type: "search", name: "q", placeholder: t("payments.search") })),
           select("status", statusOptions(["AWAITING_BINDING", "PROCESSING", "SUCCEEDED", "FAILED", "CANCELLED"]), "", t("filter.status")),
           select("wallet", walletOptions(), "", t("filter.wallet")),
-          h("label", null, t("filter.from"), h("input", { type: "date", name: "from" })),
-          h("label", null, t("filter.to"), h("input", { type: "date", name: "to" })),
+          dateField("from", t("filter.from")),
+          dateField("to", t("filter.to")),
         ];
       },
       table: paymentsTable,
@@ -1135,7 +1252,9 @@
   function paymentPage(id) {
     return api("GET", "/payments/" + encodeURIComponent(id)).then(function (p) {
       var message = h("div", { "data-inquire-result": "" });
-      var inquire = h("button", { className: "primary", "data-action": "inquire", text: t("action.inquire"), onclick: function () {
+      var open = p.status === "AWAITING_BINDING" || p.status === "PROCESSING" ||
+        (p.refunds || []).some(function (r) { return r.status === "PROCESSING"; });
+      var inquire = !open ? null : h("button", { className: "primary", "data-action": "inquire", text: t("action.inquire"), onclick: function () {
         inquire.disabled = true;
         api("POST", "/payments/" + encodeURIComponent(p.paymentRequestId) + "/inquire").then(function (answer) {
           toast(answer.message);
@@ -1164,7 +1283,7 @@
             [t("payment.transactionId"), h("span", { className: "mono", text: p.transactionId })],
             [t("col.channel"), p.channel],
             [t("col.wallet"), p.walletName],
-            [t("payment.customerId"), p.customerId ? h("span", { className: "mono", text: p.customerId }) : null],
+            [t("payment.customerId"), p.customerId ? customerLink(p.customerId) : null],
             [t("payment.agreement"), p.agreementId ? link("agreements/" + encodeURIComponent(p.agreementId), p.agreementId, { className: "mono" }) : null],
             [t("payment.attempt"), String(p.attempt)],
             [t("col.refunded"), formatMoney(p.refundedAmount, p.currency)],
@@ -1422,7 +1541,11 @@
     root = document.getElementById("app");
     applyTheme();
     applyLocale();
-    window.addEventListener("hashchange", function () { if (state.token) render(); });
+    window.addEventListener("popstate", function () {
+      if (!state.token) return;
+      dispatch("updateRouting", { newRoute: "/" + route().map(encodeURIComponent).join("/") });
+      render();
+    });
     if (window.parent === window) {
       root.appendChild(h("div", { className: "waiting", text: t("notEmbedded") }));
       return;

@@ -65,7 +65,7 @@ async def test_channels_come_from_saleor_with_their_configuration_and_no_secret(
     assert config["merchantPrivateKey"] == "set"
     assert config["merchantPublicKey"] == public_key_base64(stack.merchant_key)
     assert config["baseUrl"] == stack.sandbox.url
-    assert config["wallets"] == ["ALIPAY_HK", "DANA"]
+    assert config["wallets"] == ["ALIPAY_HK"]
     assert config["notificationUrls"]["authorization"].endswith("/notify/authorization")
     assert body["warning"] is None
     assert {"id": "DANA", "name": "DANA", "currency": "IDR"} in body["wallets"]
@@ -153,6 +153,25 @@ async def test_save_configuration_refuses_what_is_wrong_with_clear_messages(stac
         "/channels/id-web/configuration",
         json=config_body(stack, merchantPublicKey=public_key_pem(stack.merchant_key)),
     )
+
+
+async def test_a_wallet_that_cannot_take_the_channels_currency_is_refused(stack: Stack) -> None:
+    """DANA takes only IDR: on the HKD channel it is refused, and the message says why."""
+    before = await app_rows(stack, ChannelConfig, channel_slug="hk-web")
+    body = await admin(
+        stack,
+        "PUT",
+        "/channels/hk-web/configuration",
+        json=config_body(stack, wallets=["ALIPAY_HK", "DANA"]),
+        expect=400,
+    )
+    assert body["error"]["code"] == "INVALID_CONFIGURATION", body
+    assert body["error"]["message"] == (
+        "DANA (DANA) takes only IDR, and the channel hk-web is in HKD: enable AlipayHK instead"
+    )
+    assert await app_rows(stack, ChannelConfig, channel_slug="hk-web") == before
+    # The same wallet on its own currency's channel is fine.
+    await admin(stack, "PUT", "/channels/id-web/configuration", json=config_body(stack))
 
 
 async def test_connection_test_succeeds_against_the_sandbox(stack: Stack) -> None:
@@ -455,6 +474,13 @@ async def test_the_dashboard_page_and_its_assets_are_served(stack: Stack) -> Non
     assert "script-src 'self'" in page.headers["content-security-policy"]
     assert "static/dashboard.js?v=" in page.text
     assert "static/dashboard.css?v=" in page.text
+    # The app's sub-routes (the dashboard reloads the frame at them) are the same page, with
+    # asset paths that resolve from there.
+    deep = await stack.http.get(stack.url("/dashboard/payments/PR-1?theme=dark"))
+    assert deep.status_code == 200
+    assert "'../../static/dashboard.js?v=" in deep.text
+    one = await stack.http.get(stack.url("/dashboard/payments"))
+    assert "'../static/dashboard.css?v=" in one.text
     script = await stack.http.get(stack.url("/static/dashboard.js"))
     assert script.headers["content-type"].startswith("text/javascript")
     assert '"notifyReady"' in script.text

@@ -69,7 +69,7 @@ if not Path(CHROMIUM).exists():  # pragma: no cover - depends on the machine
     )
 
 REPO = Path(__file__).resolve().parents[2]
-OUTER_PAGE = """<!doctype html>
+OUTER_PAGE = r"""<!doctype html>
 <html><head><meta charset="utf-8"><title>Saleor Dashboard (test double)</title>
 <style>body{margin:0;background:#f5f6f8}iframe{display:block;border:0;width:1280px;height:900px}</style>
 </head><body>
@@ -89,8 +89,17 @@ OUTER_PAGE = """<!doctype html>
     }
     if (data.type === "notifyReady") {
       window.saleorSend({type: "handshake", payload: {token, version: 1}});
+      // As the dashboard does on every load: the theme and the locale, even unchanged.
+      window.saleorSend({type: "theme", payload: {theme: __THEME__}});
+      window.saleorSend({type: "localeChanged", payload: {locale: __LOCALE__}});
     }
   });
+  // A reload at the app's route, as the dashboard does with the route `updateRouting` kept.
+  window.reloadAt = (route) => {
+    const url = new URL(frame.src);
+    url.pathname = url.pathname.replace(/\/dashboard.*$/, "/dashboard" + route);
+    frame.src = url.toString();
+  };
   frame.addEventListener("load", () => {
     window.saleorSend({type: "handshake", payload: {token, version: 1}});
   });
@@ -164,8 +173,11 @@ async def outer_page(stack: Stack, token: str, *, theme: str = "light", locale: 
             "locale": locale,
         }
     )
-    html = OUTER_PAGE.replace("__SRC__", f"{stack.app.url}/dashboard?{query}").replace(
-        "__TOKEN__", json.dumps(token)
+    html = (
+        OUTER_PAGE.replace("__SRC__", f"{stack.app.url}/dashboard?{query}")
+        .replace("__TOKEN__", json.dumps(token))
+        .replace("__THEME__", json.dumps(theme))
+        .replace("__LOCALE__", json.dumps(locale))
     )
 
     async def home(_request: Request) -> HTMLResponse:
@@ -191,6 +203,9 @@ async def open_dashboard(
 ) -> tuple[Dashboard, list[str]]:
     page = await browser.new_page(viewport={"width": 1280, "height": 900})
     errors: list[str] = []
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.requests = requests  # type: ignore[attr-defined]
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     # Console errors too (a Content-Security-Policy refusal shows up there); failed loads are
     # expected answers (a 404 of an optional API, the outer page's favicon).
@@ -232,6 +247,8 @@ async def test_a_store_admin_configures_tests_revokes_and_follows_payments(
     assert refund["result"] == "REFUND_SUCCESS", refund
     await second_customer_purchase(stack)
     await payment_notified(stack)
+    # A channel in a currency no Scan to Bind wallet takes.
+    stack.saleor.channels.append(Channel(global_id("Channel", 9), "pl-web", "Poland", "PLN"))
 
     token = stack.saleor.dashboard_token(user_permissions=["HANDLE_PAYMENTS", "MANAGE_APPS"])
     async with serve_in_loop(await outer_page(stack, token)) as outer:
@@ -243,12 +260,36 @@ async def test_a_store_admin_configures_tests_revokes_and_follows_payments(
         messages = await dashboard.messages()
         assert messages[0]["type"] == "notifyReady"
         assert messages[0]["payload"]["actionId"]
-        assert await app.locator("header .who").text_content() == "staff@example.com"
+        # No header of its own (the dashboard shows the app's name above the frame), one
+        # fetch of the channels although the dashboard sent theme and locale after the handshake.
+        assert await app.locator("header").count() == 0
+        channel_fetches = [u for u in dashboard.page.requests if "/api/admin/channels" in u]  # type: ignore[attr-defined]
+        assert len(channel_fetches) == 1, channel_fetches
+        # A compact list: no form open, PLN says in one line that no wallet takes it.
+        assert await app.locator("form[data-config-form]:visible").count() == 0
+        unsupported = app.locator("section[data-channel='pl-web'] [data-unsupported='PLN']")
+        assert await unsupported.text_content() == "No Scan to Bind wallet takes PLN."
+        pl_open = app.locator("section[data-channel='pl-web'] button[data-action='open']")
+        assert await pl_open.count() == 0
+
+        # -- DANA (IDR) is refused on the HKD channel, saying why -------------------------------
+        hk = app.locator("section[data-channel='hk-web']")
+        await hk.locator("[data-configured='yes']").wait_for()
+        await hk.locator("button[data-action='open']").click()
+        await hk.locator("input[name='wallets'][value='DANA']").check()
+        await hk.locator("button[data-action='save']").click()
+        refused = hk.locator("[data-result='hk-web'] [data-error]")
+        await refused.wait_for()
+        assert "DANA (DANA) takes only IDR, and the channel hk-web is in HKD" in (
+            await refused.text_content() or ""
+        )
 
         # -- configure the Indonesian channel, testing the connection first -------------------
         card = app.locator("section[data-channel='id-web']")
         await card.locator("[data-configured='no']").wait_for()
-        assert await app.locator("section[data-channel='hk-web'] [data-configured='yes']").count()
+        await card.locator("button[data-action='open']").click()
+        # One form open at a time.
+        assert await hk.locator("form[data-config-form]:visible").count() == 0
         form = card.locator("form[data-config-form='id-web']")
         await form.locator("input[name='clientId']").fill(CLIENT_ID)
         await form.locator("select[name='region']").select_option("custom")
@@ -283,6 +324,9 @@ async def test_a_store_admin_configures_tests_revokes_and_follows_payments(
         notifications = [m for m in await dashboard.messages() if m["type"] == "notification"]
         assert notifications
         assert notifications[-1]["payload"]["status"] == "success"
+        # The dashboard's notification only; the form stays open where the admin was.
+        assert await app.locator(".toast").count() == 0
+        assert await form.is_visible()
         page_text = await app.locator("main").text_content() or ""
         assert "PRIVATE KEY" not in page_text
         await dashboard.ready("configuration")
@@ -317,6 +361,12 @@ async def test_a_store_admin_configures_tests_revokes_and_follows_payments(
         await dashboard.screenshot("payments")
         await app.locator(f"tr[data-payment='{psp}'] a").click()
         await dashboard.ready("payments")
+        routes = [
+            m["payload"]["newRoute"]
+            for m in await dashboard.messages()
+            if m["type"] == "updateRouting"
+        ]
+        assert routes[-2:] == ["/payments", f"/payments/{psp}"], routes
         detail = app.locator(f"section[data-payment-detail='{psp}']")
         await detail.wait_for()
         assert "123.45 HKD" in (await detail.text_content() or "")
@@ -330,12 +380,29 @@ async def test_a_store_admin_configures_tests_revokes_and_follows_payments(
         reports = await app.locator("table[data-table='reports'] tbody").text_content()
         assert "CHARGE_SUCCESS" in (reports or "")
         assert "REFUND_SUCCESS" in (reports or "")
-        await app.locator("button[data-action='inquire']").click()
-        await app.locator(
-            ".toast", has_text="nothing to ask Antom: the payment is SUCCEEDED"
-        ).wait_for()
-        await dashboard.ready("payments")
+        # Succeeded, no refund under way: nothing to inquire about.
+        assert await app.locator("button[data-action='inquire']").count() == 0
+        # One row per report event.
+        report_rows = await history.locator("tr", has_text="CHARGE_SUCCESS").count()
+        assert report_rows <= 2, history_text
         await dashboard.screenshot("payment-detail")
+        # The customer opens in the dashboard (App Bridge redirect).
+        customer = app.locator("a[data-dashboard^='/customers/']").first
+        await customer.click()
+        redirects = [
+            m["payload"]["to"] for m in await dashboard.messages() if m["type"] == "redirect"
+        ]
+        assert redirects, redirects
+        assert redirects[-1].startswith("/customers/"), redirects
+        # A reload at the route kept in the dashboard's URL stays on the payment.
+        await dashboard.page.evaluate(f"window.reloadAt('/payments/{psp}')")
+        await dashboard.ready("payments")
+        await app.locator(f"section[data-payment-detail='{psp}']").wait_for()
+        # Back moves between the app's pages.
+        await app.locator("a.back").click()
+        await app.locator("table[data-table='payments']").wait_for()
+        await dashboard.page.evaluate("history.back()")
+        await app.locator(f"section[data-payment-detail='{psp}']").wait_for()
 
         # -- refunds, declarations, reconciliation ----------------------------------------------
         await dashboard.open("refunds")

@@ -200,6 +200,21 @@ async def test_configure_refuses_what_the_dashboard_refuses(stack: Stack) -> Non
     assert "the merchant private key is 10001 characters long" in huge.output
     assert await app_rows(stack, ChannelConfig) == before
 
+    # DANA takes only IDR: refused on the HKD channel, as the dashboard refuses it.
+    dana = await run(
+        stack,
+        *common[:2],
+        "hk-web",
+        *common[3:],
+        "--client-id",
+        "SANDBOX_5Y0000",
+        "--wallets",
+        "DANA",
+    )
+    assert dana.exit_code == 2
+    assert "DANA (DANA) takes only IDR, and the channel hk-web is in HKD" in dana.output
+    assert await app_rows(stack, ChannelConfig) == before
+
     saved = ok(await run(stack, *common, "--client-id", "SANDBOX_5Y0000"))
     assert saved.startswith("saved channel cli-web of ")
 

@@ -133,7 +133,7 @@ class Stack:
 
     # -- the merchant's side ----------------------------------------------------------------------
 
-    async def configure(self, channel: str = "hk-web", wallets: str = "ALIPAY_HK,DANA") -> None:
+    async def configure(self, channel: str = "hk-web", wallets: str = "ALIPAY_HK") -> None:
         key_file = self.tmp / "merchant.pem"
         key_file.write_text(private_key_pem(self.merchant_key))
         antom_file = self.tmp / "antom.pub.pem"
