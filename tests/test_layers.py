@@ -20,6 +20,7 @@ RANKS: dict[str, int] = {
     "resources": 0,
     "errors": 0,
     "http": 0,
+    "jsontext": 0,
     "crypto": 1,
     "db": 1,
     "saleor": 2,

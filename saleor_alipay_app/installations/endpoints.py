@@ -8,13 +8,13 @@ Every refusal is ``{"error": {"message": ...}}``, which Saleor shows to the merc
 
 from __future__ import annotations
 
-import json
 import logging
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
+from saleor_alipay_app import jsontext
 from saleor_alipay_app.db import transaction
 from saleor_alipay_app.errors import AppError, Forbidden, Invalid, TooLarge, Unavailable
 from saleor_alipay_app.installations.deps import AppServices, app_services
@@ -49,8 +49,8 @@ async def _read_token(request: Request) -> str:
     if len(body) > MAX_REGISTER_BODY:
         raise TooLarge("PAYLOAD_TOO_LARGE", "registration body is too large")
     try:
-        data = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        data = jsontext.loads(body, exact=False)
+    except ValueError:
         raise Invalid("INVALID_BODY", "registration body is not JSON") from None
     token = data.get("auth_token") if isinstance(data, dict) else None
     if not isinstance(token, str) or not token.strip():
