@@ -21,6 +21,7 @@ from saleor_alipay_app.admin.auth import (
     StaffUser,
     require,
 )
+from saleor_alipay_app.admin.params import Offset
 from saleor_alipay_app.agreements import staff as agreement_staff
 from saleor_alipay_app.agreements.repository import AgreementSearch
 from saleor_alipay_app.channels import diagnosis
@@ -122,7 +123,7 @@ async def agreements(
     status: str | None = None,
     channel: str | None = None,
     limit: int = 50,
-    offset: int = 0,
+    offset: Offset = 0,
 ) -> dict[str, Any]:
     services = services_of(request)
     search = AgreementSearch(
@@ -176,7 +177,7 @@ async def payments(
     date_from: Annotated[str | None, Query(alias="from")] = None,
     date_to: Annotated[str | None, Query(alias="to")] = None,
     limit: int = 50,
-    offset: int = 0,
+    offset: Offset = 0,
 ) -> dict[str, Any]:
     """``q``: a paymentRequestId, Antom paymentId or Saleor transaction id; ``from``/``to``:
     dates (YYYY-MM-DD, ``to`` exclusive) of creation."""
@@ -217,7 +218,7 @@ async def refunds(
     q: str | None = None,
     status: str | None = None,
     limit: int = 50,
-    offset: int = 0,
+    offset: Offset = 0,
 ) -> dict[str, Any]:
     services: Services = services_of(request)
     search = RefundSearch(

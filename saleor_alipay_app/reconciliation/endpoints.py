@@ -13,7 +13,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from saleor_alipay_app.admin.auth import AuthenticatedRoute
-from saleor_alipay_app.customs.endpoints import Limit, Offset, Staff
+from saleor_alipay_app.admin.params import Limit, Offset
+from saleor_alipay_app.customs.endpoints import Staff
 from saleor_alipay_app.errors import Invalid, NotFound
 from saleor_alipay_app.payments.deps import services_of
 from saleor_alipay_app.reconciliation import schemas
