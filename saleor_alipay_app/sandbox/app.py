@@ -17,6 +17,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
 from . import antom_api, control_api, wallet_api
 from .antom_api import ENDPOINTS
@@ -33,7 +34,7 @@ def create_sandbox_app(config: SandboxConfig) -> FastAPI:
         title="Antom sandbox",
         description="A simulated Antom (Scan to Bind / Auto Debit) with a test wallet.",
         lifespan=_lifespan,
-        exception_handlers={SandboxError: _sandbox_error},
+        exception_handlers={SandboxError: _sandbox_error, 404: _not_found},
     )
     app.state.sandbox = Sandbox(config)
     app.include_router(antom_api.router)
@@ -50,6 +51,16 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         await sandbox.stop()
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    """No route: under ``/ams/`` (a path the API routes cannot take, such as one with a line
+    break) Antom's unsigned ``NO_INTERFACE_DEF``, as for an API it does not define; elsewhere
+    ``{"detail": ...}``."""
+    if request.url.path.startswith("/ams/"):
+        return antom_api.no_interface()
+    detail = exc.detail if isinstance(exc, HTTPException) else "Not Found"
+    return JSONResponse({"detail": detail}, status_code=404)
 
 
 async def _sandbox_error(request: Request, exc: SandboxError) -> Response:
