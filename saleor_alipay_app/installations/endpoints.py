@@ -31,8 +31,12 @@ MAX_REGISTER_BODY = 10_000
 def _check_api_url(value: str | None, services: AppServices) -> str:
     if not value:
         raise Invalid("MISSING_SALEOR_API_URL", "Saleor-Api-Url header is missing")
-    parts = urlsplit(value)
-    if parts.scheme not in {"http", "https"} or not parts.netloc:
+    try:
+        parts = urlsplit(value)
+        usable = parts.scheme in {"http", "https"} and bool(parts.hostname) and parts.port != 0
+    except ValueError:  # `http://[::1/`, a port that is no number or out of range
+        usable = False
+    if not usable:
         raise Invalid("INVALID_SALEOR_API_URL", f"Saleor-Api-Url {value!r} is not an http(s) URL")
     url = normalize_api_url(value)
     if not services.settings.saleor_url_allowed(url):
