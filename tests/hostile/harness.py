@@ -182,6 +182,17 @@ def silence_sandbox_notifications(stack: Stack) -> None:
     notifier._spawn = lambda _notification: None
 
 
+async def settled(stack: Stack) -> None:
+    """Wait until the sandbox has delivered every notification of the preparation and the app
+    has sent its reports: nothing the preparation started writes during the examples."""
+    store = sandbox_state(stack).store
+    await stack.wait_for(
+        lambda: all(n.status.value != "PENDING" for n in store.notifications.values()),
+        what="the sandbox's notifications delivered",
+    )
+    await app_services(stack).payments.reporter.drain()
+
+
 @contextlib.contextmanager
 def hostile_stack(
     tmp: Path, prepare: Callable[[Hostile], Awaitable[None]] | None = None
@@ -205,6 +216,7 @@ def hostile_stack(
         hostile = Hostile(stack, loop, {})
         if prepare is not None:
             loop.run(prepare(hostile))
+            loop.run(settled(stack))
         silence_sandbox_notifications(stack)
         yield hostile
     finally:
