@@ -33,7 +33,12 @@ def _check_api_url(value: str | None, services: AppServices) -> str:
         raise Invalid("MISSING_SALEOR_API_URL", "Saleor-Api-Url header is missing")
     try:
         parts = urlsplit(value)
-        usable = parts.scheme in {"http", "https"} and bool(parts.hostname) and parts.port != 0
+        usable = (
+            value.isascii()  # `:８０` is port 80 to Python, and no URL to an HTTP client
+            and parts.scheme in {"http", "https"}
+            and bool(parts.hostname)
+            and parts.port != 0
+        )
     except ValueError:  # `http://[::1/`, a port that is no number or out of range
         usable = False
     if not usable:
@@ -59,6 +64,10 @@ async def _read_token(request: Request) -> str:
     token = data.get("auth_token") if isinstance(data, dict) else None
     if not isinstance(token, str) or not token.strip():
         raise Invalid("MISSING_AUTH_TOKEN", "registration body has no auth_token")
+    if len(token) > 255 or not (token.isascii() and token.isprintable()) or " " in token:
+        # It goes into the Authorization header of our call to Saleor: non-ASCII or control
+        # characters made building that request fail (a 500). Saleor's tokens are alphanumeric.
+        raise Invalid("INVALID_AUTH_TOKEN", "auth_token is not a Saleor app token")
     return token
 
 
