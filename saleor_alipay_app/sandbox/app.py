@@ -35,6 +35,9 @@ def create_sandbox_app(config: SandboxConfig) -> FastAPI:
         title="Antom sandbox",
         description="A simulated Antom (Scan to Bind / Auto Debit) with a test wallet.",
         lifespan=_lifespan,
+        # A path no route takes is answered, never redirected: under /ams/ it is Antom's
+        # NO_INTERFACE_DEF (a signed call to `/ams/api/v1/.` was a 307).
+        redirect_slashes=False,
         exception_handlers={
             SandboxError: _sandbox_error,
             404: _not_found,
