@@ -194,3 +194,51 @@ async def test_a_sandbox_control_body_with_nan_is_a_422(stack: Stack) -> None:
     )
     assert response.status_code == 422, response.text[:300]
     assert response.json()["detail"]
+
+
+@pytest.mark.parametrize("token", ["\b", "tök", "a\tb", "x" * 300])
+async def test_an_auth_token_that_cannot_be_sent_is_refused(stack: Stack, token: str) -> None:
+    """The token goes into our call to Saleor's API: building that request failed (a 500)."""
+    response = await stack.http.post(
+        stack.url("/api/register"),
+        json={"auth_token": token},
+        headers={"Saleor-Api-Url": stack.saleor.api_url},
+    )
+    assert refused(response)["error"]["code"] == "INVALID_AUTH_TOKEN"
+
+
+async def test_a_saleor_api_url_with_fullwidth_digits_is_refused(stack: Stack) -> None:
+    """Python reads `:８０` as port 80, so it matched the allowed pattern; httpx then failed."""
+    response = await stack.http.post(
+        stack.url("/api/register"),
+        json={"auth_token": "anything"},
+        headers={"Saleor-Api-Url": "http://127.0.0.1:８０/graphql/".encode()},
+    )
+    assert refused(response)["error"]["code"] == "INVALID_SALEOR_API_URL"
+
+
+async def test_a_signed_call_to_the_bare_api_prefix_is_no_interface(stack: Stack) -> None:
+    """`/ams/api/v1/.` reaches the sandbox as `/ams/api/v1/`: it was redirected (307)."""
+    response = await _antom_call(stack, "/ams/api/v1/", b"{}")
+    assert response.status_code == 200, response.text[:300]
+    assert response.json()["result"]["resultCode"] == "NO_INTERFACE_DEF"
+
+
+@pytest.mark.parametrize(
+    "shifts",
+    [[{"advanceSeconds": 1e308}], [{"offsetSeconds": 3e9}, {"advanceSeconds": 3e9}]],
+    ids=["huge", "adding-up"],
+)
+async def test_the_sandbox_clock_stays_within_a_century(
+    stack: Stack, shifts: list[dict[str, float]]
+) -> None:
+    """Advances added up past datetime's range: every later call was a 500."""
+    url = stack.sandbox.url + "/sandbox/api/clock"
+    try:
+        for shift in shifts[:-1]:
+            assert (await stack.http.post(url, json=shift)).status_code == 200
+        response = await stack.http.post(url, json=shifts[-1])
+        assert response.status_code == 422, response.text[:300]
+        assert (await stack.http.get(url)).status_code == 200
+    finally:
+        await stack.http.post(url, json={"offsetSeconds": 0})
