@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from saleor_alipay_app.admin import endpoints as admin
 from saleor_alipay_app.admin import pages
@@ -68,6 +69,12 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
     @app.exception_handler(AppError)
     async def api_error(_request: Request, exc: AppError) -> Response:
         return exc.response()
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> Response:
+        """FastAPI's own refusals (no route, a body it cannot read) in the same form too."""
+        code = "NOT_FOUND" if exc.status_code == 404 else "INVALID_REQUEST"
+        return AppError(code, str(exc.detail), status=exc.status_code).response()
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:

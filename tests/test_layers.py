@@ -21,6 +21,7 @@ RANKS: dict[str, int] = {
     "errors": 0,
     "http": 0,
     "faults": 0,
+    "jsontext": 0,
     "crypto": 1,
     "db": 1,
     "saleor": 2,

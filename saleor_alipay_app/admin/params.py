@@ -1,15 +1,17 @@
-"""The query parameters every admin list route shares, bounded at the door: a page size and
-offset that fit the database's integers, and search text without control characters (SQLite ends
-a LIKE pattern at a NUL byte, so "a\\x00" would match everything). Out of bounds is a 400."""
+"""The parameters every admin route shares, bounded at the door: a page size and offset, ids
+that fit the database's integer columns (``2**31 - 1`` on PostgreSQL), and search text without
+control characters (SQLite ends a LIKE pattern at a NUL byte, so "a\\x00" would match
+everything). Out of bounds is a 400 in the API's error shape, never a driver's OverflowError."""
 
 from __future__ import annotations
 
 import unicodedata
 from typing import Annotated
 
-from fastapi import Query
+from fastapi import Path, Query
 from pydantic import AfterValidator
 
+MAX_ID = 2**31 - 1
 MAX_LIMIT = 500
 MAX_OFFSET = 10_000_000
 MAX_TEXT = 200
@@ -23,6 +25,7 @@ def _plain_text(value: str | None) -> str | None:
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
+RowId = Annotated[int, Path(ge=-MAX_ID, le=MAX_ID)]
 SearchText = Annotated[str | None, Query(max_length=MAX_TEXT), AfterValidator(_plain_text)]
 CustomerId = Annotated[
     str | None, Query(alias="customerId", max_length=MAX_TEXT), AfterValidator(_plain_text)

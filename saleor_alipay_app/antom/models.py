@@ -13,7 +13,6 @@ out of ``repr`` so they do not end up in logs by accident.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -32,6 +31,8 @@ from pydantic import (
     model_validator,
 )
 from pydantic.alias_generators import to_camel
+
+from saleor_alipay_app import jsontext
 
 from .money import Amount, AmountError
 
@@ -706,7 +707,7 @@ def parse_notification(body: bytes | str) -> Notification:
     Raises ``ValueError`` (pydantic's ``ValidationError`` is one) when the body is not a known
     notification.
     """
-    data = json.loads(body, parse_float=Decimal)
+    data = jsontext.loads(body)
     if not isinstance(data, dict):
         raise ValueError("notification body is not a JSON object")
     if "authorizationNotifyType" in data:

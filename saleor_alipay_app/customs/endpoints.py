@@ -8,20 +8,20 @@ is sent to Antom. Refusals are `AppError`s, answered by the web app's handler.
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
+from saleor_alipay_app import jsontext
 from saleor_alipay_app.admin.auth import (
     HANDLE_PAYMENTS,
     AuthenticatedRoute,
     StaffUser,
     require,
 )
-from saleor_alipay_app.admin.params import Limit, Offset, PaymentRequestId, SearchText
+from saleor_alipay_app.admin.params import Limit, Offset, PaymentRequestId, RowId, SearchText
 from saleor_alipay_app.customs import schemas
 from saleor_alipay_app.customs import service as customs
 from saleor_alipay_app.customs.models import DeclarationStatus
@@ -45,7 +45,7 @@ async def _body(request: Request) -> dict[str, Any]:
     if not raw.strip():
         return {}
     try:
-        data = json.loads(raw, parse_float=Decimal)
+        data = jsontext.loads(raw)
     except ValueError:
         raise Invalid("INVALID_JSON", "the request body is not JSON") from None
     if not isinstance(data, dict):
@@ -126,7 +126,7 @@ async def list_declarations(
 
 
 @router.get("/declarations/{declaration_id}")
-async def get_declaration(request: Request, user: Staff, declaration_id: int) -> dict[str, Any]:
+async def get_declaration(request: Request, user: Staff, declaration_id: RowId) -> dict[str, Any]:
     return await _detail(services_of(request).payments, user.installation_id, declaration_id)
 
 
@@ -155,7 +155,9 @@ async def declare(request: Request, user: Staff, payment_request_id: str) -> JSO
 
 
 @router.post("/declarations/{declaration_id}/inquire")
-async def inquire_declaration(request: Request, user: Staff, declaration_id: int) -> dict[str, Any]:
+async def inquire_declaration(
+    request: Request, user: Staff, declaration_id: RowId
+) -> dict[str, Any]:
     deps = services_of(request).payments
     await customs.get_declaration(deps, user.installation_id, declaration_id)  # 404 if not ours
     result = await customs.inquire(deps, user.installation_id, [declaration_id])
@@ -165,7 +167,7 @@ async def inquire_declaration(request: Request, user: Staff, declaration_id: int
 
 
 @router.post("/declarations/{declaration_id}/redeclare")
-async def redeclare(request: Request, user: Staff, declaration_id: int) -> dict[str, Any]:
+async def redeclare(request: Request, user: Staff, declaration_id: RowId) -> dict[str, Any]:
     data = await _body(request)
     allowed = {
         "customsCode",

@@ -8,13 +8,13 @@ Every refusal is ``{"error": {"message": ...}}``, which Saleor shows to the merc
 
 from __future__ import annotations
 
-import json
 import logging
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
+from saleor_alipay_app import jsontext
 from saleor_alipay_app.db import transaction
 from saleor_alipay_app.errors import AppError, Forbidden, Invalid, TooLarge, Unavailable
 from saleor_alipay_app.installations.deps import AppServices, app_services
@@ -31,8 +31,17 @@ MAX_REGISTER_BODY = 10_000
 def _check_api_url(value: str | None, services: AppServices) -> str:
     if not value:
         raise Invalid("MISSING_SALEOR_API_URL", "Saleor-Api-Url header is missing")
-    parts = urlsplit(value)
-    if parts.scheme not in {"http", "https"} or not parts.netloc:
+    try:
+        parts = urlsplit(value)
+        usable = (
+            value.isascii()  # `:８０` is port 80 to Python, and no URL to an HTTP client
+            and parts.scheme in {"http", "https"}
+            and bool(parts.hostname)
+            and parts.port != 0
+        )
+    except ValueError:  # `http://[::1/`, a port that is no number or out of range
+        usable = False
+    if not usable:
         raise Invalid("INVALID_SALEOR_API_URL", f"Saleor-Api-Url {value!r} is not an http(s) URL")
     url = normalize_api_url(value)
     if not services.settings.saleor_url_allowed(url):
@@ -49,12 +58,16 @@ async def _read_token(request: Request) -> str:
     if len(body) > MAX_REGISTER_BODY:
         raise TooLarge("PAYLOAD_TOO_LARGE", "registration body is too large")
     try:
-        data = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        data = jsontext.loads(body, exact=False)
+    except ValueError:
         raise Invalid("INVALID_BODY", "registration body is not JSON") from None
     token = data.get("auth_token") if isinstance(data, dict) else None
     if not isinstance(token, str) or not token.strip():
         raise Invalid("MISSING_AUTH_TOKEN", "registration body has no auth_token")
+    if len(token) > 255 or not (token.isascii() and token.isprintable()) or " " in token:
+        # It goes into the Authorization header of our call to Saleor: non-ASCII or control
+        # characters made building that request fail (a 500). Saleor's tokens are alphanumeric.
+        raise Invalid("INVALID_AUTH_TOKEN", "auth_token is not a Saleor app token")
     return token
 
 

@@ -8,14 +8,13 @@ must be the installation's app id; `Saleor-Event` must name the route's event.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from fastapi import Request
 
+from saleor_alipay_app import jsontext
 from saleor_alipay_app.db import transaction
 from saleor_alipay_app.errors import Forbidden, Invalid, TooLarge, Unauthorized
 from saleor_alipay_app.installations.deps import AppServices, app_services
@@ -142,8 +141,8 @@ async def authenticate_webhook(request: Request, event: SyncEvent) -> SaleorWebh
         installation = stored
         await _verify(services, installation, signature, body)
     try:
-        payload = json.loads(body, parse_float=Decimal)
-    except (ValueError, RecursionError):  # not JSON, not UTF-8, an integer over 4300 digits, ...
+        payload = jsontext.loads(body)
+    except ValueError:  # not JSON, not UTF-8, nested too deeply, an integer over 4300 digits
         raise Invalid("INVALID_PAYLOAD", "webhook body is not JSON") from None
     if not isinstance(payload, dict):
         raise Invalid("INVALID_PAYLOAD", "webhook body is not a JSON object")

@@ -25,9 +25,9 @@ from .clock import fmt_time
 from .config import ApiCall, Scenario
 from .deps import get_sandbox, header_scenarios
 from .engine import CallContext, Merchant, Sandbox
-from .protocol import AntomFailure, dump_json, parse_body, result
+from .protocol import AntomFailure, dump_json, message_for, parse_body, result
 
-__all__ = ["ENDPOINTS", "router"]
+__all__ = ["ENDPOINTS", "no_interface", "router"]
 
 ENDPOINTS: dict[str, ApiCall] = {
     "authorizations/consult": ApiCall.CONSULT,
@@ -148,6 +148,11 @@ def _authenticate(sandbox: Sandbox, request: Request, path: str, raw: bytes) -> 
     except SignatureError:
         raise _Refused("INVALID_SIGNATURE", "The signature is not validated.") from None
     return merchant
+
+
+def no_interface() -> Response:
+    """The answer to a path that is no API (unsigned: no caller was authenticated)."""
+    return _unsigned("NO_INTERFACE_DEF", message_for("NO_INTERFACE_DEF"))
 
 
 def _unsigned(code: str, message: str, status: str = "F") -> Response:

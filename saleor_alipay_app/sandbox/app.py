@@ -16,7 +16,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
 from . import antom_api, control_api, wallet_api
 from .antom_api import ENDPOINTS
@@ -33,7 +35,14 @@ def create_sandbox_app(config: SandboxConfig) -> FastAPI:
         title="Antom sandbox",
         description="A simulated Antom (Scan to Bind / Auto Debit) with a test wallet.",
         lifespan=_lifespan,
-        exception_handlers={SandboxError: _sandbox_error},
+        # A path no route takes is answered, never redirected: under /ams/ it is Antom's
+        # NO_INTERFACE_DEF (a signed call to `/ams/api/v1/.` was a 307).
+        redirect_slashes=False,
+        exception_handlers={
+            SandboxError: _sandbox_error,
+            404: _not_found,
+            RequestValidationError: _invalid,
+        },
     )
     app.state.sandbox = Sandbox(config)
     app.include_router(antom_api.router)
@@ -50,6 +59,24 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         await sandbox.stop()
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    """No route: under ``/ams/`` (a path the API routes cannot take, such as one with a line
+    break) Antom's unsigned ``NO_INTERFACE_DEF``, as for an API it does not define; elsewhere
+    ``{"detail": ...}``."""
+    if request.url.path.startswith("/ams/"):
+        return antom_api.no_interface()
+    detail = exc.detail if isinstance(exc, HTTPException) else "Not Found"
+    return JSONResponse({"detail": detail}, status_code=404)
+
+
+async def _invalid(_request: Request, exc: Exception) -> Response:
+    """FastAPI's 422 without echoing the input: an input holding ``inf`` or ``NaN`` (which
+    Python's JSON reader takes) cannot be written back as JSON, and was a 500."""
+    errors = exc.errors() if isinstance(exc, RequestValidationError) else []
+    detail = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in errors]
+    return JSONResponse({"detail": detail}, status_code=422)
 
 
 async def _sandbox_error(request: Request, exc: SandboxError) -> Response:

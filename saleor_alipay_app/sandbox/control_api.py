@@ -24,6 +24,7 @@ from . import reports
 from .clock import fmt_time
 from .config import ApiCall, MerchantConfig, Scenario
 from .control_views import (
+    MAX_CLOCK_SHIFT,
     ApproveIn,
     ClockIn,
     DefaultScenarioIn,
@@ -262,6 +263,14 @@ async def shift_clock(body: ClockIn, sandbox: SandboxDep) -> dict[str, Any]:
     """Move "now": ``advanceSeconds`` adds, ``offsetSeconds`` sets the offset to real time."""
     if body.advance_seconds is None and body.offset_seconds is None:
         raise HTTPException(422, "advanceSeconds or offsetSeconds is required")
+    offset = (
+        body.offset_seconds
+        if body.offset_seconds is not None
+        else sandbox.clock.offset.total_seconds()
+    ) + (body.advance_seconds or 0.0)
+    if abs(offset) > MAX_CLOCK_SHIFT:
+        # Advances add up: past a century "now" would soon leave datetime's range (a 500).
+        raise HTTPException(422, "the clock may move at most a century from real time")
     sandbox.shift_clock(advance=body.advance_seconds, offset=body.offset_seconds)
     sandbox.settle_due()
     return clock_json(sandbox)

@@ -76,9 +76,17 @@ class DefaultScenarioIn(_In):
     scenario: str
 
 
+# How far the sandbox's clock may move from real time: a century, far from datetime's limits.
+MAX_CLOCK_SHIFT = 100 * 366 * 86400.0
+
+
 class ClockIn(_In):
-    advance_seconds: float | None = None
-    offset_seconds: float | None = None
+    advance_seconds: float | None = Field(
+        default=None, ge=-MAX_CLOCK_SHIFT, le=MAX_CLOCK_SHIFT, allow_inf_nan=False
+    )
+    offset_seconds: float | None = Field(
+        default=None, ge=-MAX_CLOCK_SHIFT, le=MAX_CLOCK_SHIFT, allow_inf_nan=False
+    )
 
 
 # -- records ---------------------------------------------------------------------------------------

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from decimal import Decimal
 from typing import Any, Final, Literal
 
+from saleor_alipay_app import jsontext
 from saleor_alipay_app.antom.money import Amount, AmountError
 
 __all__ = [
@@ -121,8 +121,8 @@ def dump_json(data: Mapping[str, Any]) -> str:
 
 def parse_body(raw: bytes) -> Body:
     try:
-        data = json.loads(raw.decode("utf-8"), parse_float=Decimal)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        data = jsontext.loads(raw.decode("utf-8"))
+    except ValueError:
         raise illegal("the request body is not UTF-8 JSON") from None
     if not isinstance(data, dict):
         raise illegal("the request body must be a JSON object")
