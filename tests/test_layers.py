@@ -21,6 +21,8 @@ RANKS: dict[str, int] = {
     "errors": 0,
     "http": 0,
     "faults": 0,
+    "metrics": 0,
+    "tracing": 0,
     "crypto": 1,
     "db": 1,
     "saleor": 2,
