@@ -79,6 +79,14 @@ def test_the_stack_has_health_checks_volumes_and_the_services_it_names() -> None
         assert f":{port}" in service["environment"]["APP_URL"], name
         assert service["ports"] == [f"{port}:{port}"], name
         assert f"127.0.0.1:{port}/readyz" in " ".join(service["healthcheck"]["test"]), name
+    # The sandbox: published on the port it listens on, the one its wallet pages name; clear of
+    # saleor-platform's API (8000) and dashboard (9000).
+    sandbox = services["sandbox"]
+    port = sandbox["command"][sandbox["command"].index("--port") + 1]
+    assert sandbox["ports"] == [f"{port}:{port}"]
+    assert f":{port}" in sandbox["command"][sandbox["command"].index("--public-url") + 1]
+    published = {p.split(":")[0] for s in services.values() for p in s.get("ports", [])}
+    assert not published & {"8000", "9000"}, published
     # SQLite variant: the database on a named volume, one process.
     sqlite = services["saleor-alipay-app-sqlite"]
     assert sqlite["environment"]["DATABASE_URL"] == "sqlite+aiosqlite:////data/saleor-alipay-app.db"
