@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,6 +18,7 @@ from saleor_alipay_app.config import ConfigError
 from saleor_alipay_app.crypto import KEY_FILE_NAME, CryptoError, generate_key, load_key_ring
 from saleor_alipay_app.customs import cli as customs_cli
 from saleor_alipay_app.installations.cli import Operator
+from saleor_alipay_app.metrics import MULTIPROC_DIR_VARIABLE, prepare_multiprocess_dir
 from saleor_alipay_app.reconciliation import cli as reconciliation_cli
 
 app = typer.Typer(
@@ -79,9 +81,24 @@ def serve(
         "timeout_graceful_shutdown": 20,
     }
     if workers == 1:
+        if os.environ.get(MULTIPROC_DIR_VARIABLE):
+            prepare_multiprocess_dir(Path(os.environ[MULTIPROC_DIR_VARIABLE]))
         uvicorn.run(application, **server_options)
         return
-    uvicorn.run("saleor_alipay_app.web:worker_app", factory=True, workers=workers, **server_options)
+    # Metrics of every worker in one folder, added up at each scrape (saleor_alipay_app/metrics.py):
+    # set before the workers start, so that each imports prometheus-client in multiprocess mode.
+    own_folder = None
+    if not os.environ.get(MULTIPROC_DIR_VARIABLE):
+        own_folder = tempfile.TemporaryDirectory(prefix="saleor-alipay-metrics-")
+        os.environ[MULTIPROC_DIR_VARIABLE] = own_folder.name
+    prepare_multiprocess_dir(Path(os.environ[MULTIPROC_DIR_VARIABLE]))
+    try:
+        uvicorn.run(
+            "saleor_alipay_app.web:worker_app", factory=True, workers=workers, **server_options
+        )
+    finally:
+        if own_folder is not None:
+            own_folder.cleanup()
 
 
 @app.command()

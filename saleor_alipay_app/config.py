@@ -201,6 +201,16 @@ class Settings(BaseSettings):
         "with transactionEventReport (Saleor de-duplicates it; it matters when an answer was "
         "lost).",
     )
+    metrics_token: str | None = Field(
+        default=None,
+        repr=False,
+        description="Bearer token GET /metrics requires; when unset, /metrics is open.",
+    )
+    sentry_dsn: str | None = Field(
+        default=None,
+        repr=False,
+        description="Sentry DSN: errors go to Sentry (needs the `sentry` extra).",
+    )
     reconciliation_sftp_host: str | None = Field(
         default=None,
         description="Antom's SFTP host for reconciliation reports (isftp.alipay.com).",
@@ -256,6 +266,11 @@ class Settings(BaseSettings):
             if pattern.strip():
                 SaleorUrlPattern.parse(pattern.strip())  # ValueError says what is wrong
         return value
+
+    @field_validator("metrics_token", "sentry_dsn")
+    @classmethod
+    def _blank_is_unset(cls, value: str | None) -> str | None:
+        return value.strip() or None if value is not None else None
 
     @field_validator("app_url")
     @classmethod

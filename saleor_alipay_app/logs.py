@@ -1,7 +1,8 @@
 """Structured (JSON) logs in which tokens and keys never appear.
 
 Every record goes through `redact`, which masks bearer tokens, PEM blocks, bare base64 keys and
-token-like JSON fields, whatever code wrote the record.
+token-like JSON fields, whatever code wrote the record. With traces on (`tracing.py`), every line
+written inside a span carries its `trace_id` and `span_id`.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import json
 import logging
 import re
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,6 +41,17 @@ _STANDARD_ATTRS = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__.k
 }
 
 
+def _span_getter() -> Callable[[], Any] | None:
+    try:  # OpenTelemetry is optional (the `otel` extra)
+        from opentelemetry.trace import get_current_span
+    except ImportError:
+        return None
+    return get_current_span
+
+
+_CURRENT_SPAN = _span_getter()
+
+
 def redact(text: str) -> str:
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
@@ -53,6 +66,11 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": redact(record.getMessage()),
         }
+        if _CURRENT_SPAN is not None:
+            context = _CURRENT_SPAN().get_span_context()
+            if context.is_valid:
+                entry["trace_id"] = format(context.trace_id, "032x")
+                entry["span_id"] = format(context.span_id, "016x")
         for key, value in record.__dict__.items():
             if key not in _STANDARD_ATTRS and not key.startswith("_"):
                 entry[key] = (

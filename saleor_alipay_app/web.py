@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -11,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from saleor_alipay_app import metrics, tracing
 from saleor_alipay_app.admin import endpoints as admin
 from saleor_alipay_app.admin import pages
 from saleor_alipay_app.composition import open_services
@@ -26,12 +29,16 @@ from saleor_alipay_app.faults import ARMED, CRASH_AT_VARIABLE, CRASH_POINTS
 from saleor_alipay_app.installations import endpoints as register
 from saleor_alipay_app.logs import configure_logging
 from saleor_alipay_app.payments import endpoints as antom_notifications
+from saleor_alipay_app.payments import monitoring
 from saleor_alipay_app.payments.sweeper import Sweeper
 from saleor_alipay_app.payments.webhooks import router as payment_webhooks
 from saleor_alipay_app.reconciliation import endpoints as reconciliation_endpoints
 from saleor_alipay_app.saleor.manifest import app_version
 
 log = logging.getLogger(__name__)
+
+# How often each worker copies its process metrics (memory, CPU) for the others' scrapes.
+PROCESS_SAMPLE_SECONDS = 10.0
 
 
 def create_app(settings: Settings | None = None, *, run_migrations: bool = True) -> FastAPI:
@@ -41,6 +48,13 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
             f"{CRASH_AT_VARIABLE}={ARMED!r} names no crash point; use one of "
             + ", ".join(sorted(CRASH_POINTS))
         )
+    try:
+        tracing.start_sentry(
+            settings.sentry_dsn, environment=settings.app_env.value, release=app_version()
+        )
+    except tracing.SentryMissing as exc:
+        raise ConfigError(str(exc)) from None
+    tracing.start_from_environment()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -49,13 +63,24 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
             log.warning("testing hook armed: this process kills itself at crash point %s", ARMED)
         async with open_services(settings, migrate=run_migrations) as services:
             app.state.services = services
+            tracing.instrument_engine(services.engine)
             sweeper = Sweeper(services.payments, interval=settings.sweeper_interval)
             sweeper.start()
+            sampler = (
+                asyncio.create_task(metrics.sample_process_every(PROCESS_SAMPLE_SECONDS))
+                if metrics.multiprocess_dir() is not None
+                else None
+            )
             log.info("app started", extra={"version": app_version(), "env": settings.app_env.value})
             try:
                 yield
             finally:
                 await sweeper.stop()
+                if sampler is not None:
+                    sampler.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await sampler
+                metrics.worker_stopped()
 
     app = FastAPI(
         title="saleor-alipay-app",
@@ -92,6 +117,8 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
     app.include_router(admin.router)
     app.include_router(customs_endpoints.router)
     app.include_router(reconciliation_endpoints.router)
+    app.include_router(monitoring.router)
+    tracing.instrument_app(app)
     return app
 
 

@@ -22,6 +22,8 @@ RANKS: dict[str, int] = {
     "http": 0,
     "faults": 0,
     "jsontext": 0,
+    "metrics": 0,
+    "tracing": 0,
     "crypto": 1,
     "db": 1,
     "saleor": 2,

@@ -10,6 +10,7 @@ from typing import Any
 
 import asyncpg
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.exc import DisconnectionError
 from typer.testing import CliRunner
 
@@ -166,3 +167,22 @@ async def test_serve_with_two_workers(postgres_settings: Settings, tmp_path: Pat
             assert body["result"] == "CHARGE_SUCCESS", body
             [paid] = await sandbox_payments(stack, body["pspReference"])
             assert paid["payRequests"] == 1
+        # Metrics: every scrape, whichever worker answers it, counts the webhooks of both
+        # (prometheus-client's multiprocess mode, set up by `serve`), and shows each worker's
+        # process metrics.
+        counts = set()
+        for _ in range(8):
+            response = await stack.http.get(server.url + "/metrics")
+            assert response.status_code == 200, response.text
+            families = {f.name: f for f in text_string_to_metric_families(response.text)}
+            webhooks = families["saleor_alipay_webhook_duration_seconds"].samples
+            counts.add(
+                sum(
+                    s.value
+                    for s in webhooks
+                    if s.name.endswith("_count") and s.labels["result"] == "CHARGE_SUCCESS"
+                )
+            )
+            memory = families["process_resident_memory_bytes"].samples
+            assert len({s.labels["pid"] for s in memory}) >= 2, memory
+        assert counts == {8}, counts

@@ -31,6 +31,7 @@ import pydantic
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from saleor_alipay_app.http import make_http_client
+from saleor_alipay_app.metrics import observe_antom_call
 
 from .models import (
     AntomModel,
@@ -237,9 +238,6 @@ def _is_connect_failure(exc: BaseException) -> bool:
     return isinstance(cause, aiohttp.ClientConnectorError) and not isinstance(cause, TimeoutError)
 
 
-# -- the client ---------------------------------------------------------------------------------
-
-
 class UnavailableReason(StrEnum):
     DEADLINE_EXCEEDED = "DEADLINE_EXCEEDED"
     """The caller's time budget was spent before the request was sent."""
@@ -328,6 +326,7 @@ class _Exchange:
     request_id: str | None
     path: str
     trace_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    started: float = field(default_factory=time.monotonic)
 
     def unavailable(
         self,
@@ -338,7 +337,8 @@ class _Exchange:
         status_code: int | None = None,
         raw_body: bytes | None = None,
     ) -> AntomUnavailable:
-        """Log the failure and return the exception to raise."""
+        """Log the failure, count it, and return the exception to raise."""
+        observe_antom_call(self.call, self.started, "UNAVAILABLE", reason)
         logger.warning(
             "antom %s unavailable: %s (%s) trace_id=%s request_id=%s",
             self.call,
@@ -609,12 +609,14 @@ class AntomClient:
         exchange = outgoing.exchange
         check = self._check_signature(exchange, incoming)
         model = _parse_model(exchange, incoming, response_type)
-        outcome = classify(exchange.call, model.result.result_status, model.result.result_code)
+        status, code = model.result.result_status, model.result.result_code
+        outcome = classify(exchange.call, status, code)
+        observe_antom_call(exchange.call, exchange.started, status, code)
         logger.info(
             "antom %s %s/%s -> %s in %.0f ms (signed=%s) trace_id=%s request_id=%s",
             exchange.call,
-            model.result.result_status,
-            model.result.result_code,
+            status,
+            code,
             outcome,
             incoming.elapsed_ms,
             check.verified,

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import func, literal, or_, union_all, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -457,3 +458,21 @@ class PaymentsRepository:
             .limit(limit)
         )
         return list(result.scalars())
+
+    async def pending_work(self) -> list[tuple[str, int, datetime | None]]:
+        """Work that awaits an outcome, in one statement: reports Saleor has not confirmed,
+        payments and refunds whose outcome is unknown, each as (kind, rows, the oldest one's
+        creation time). Every part reads an indexed status."""
+        parts = [
+            sa_select(
+                literal("report"), func.count(), func.min(col(SaleorReport.created_at))
+            ).where(col(SaleorReport.status) == ReportStatus.PENDING),
+            sa_select(literal("payment"), func.count(), func.min(col(Payment.created_at))).where(
+                col(Payment.status) == PaymentStatus.PROCESSING
+            ),
+            sa_select(literal("refund"), func.count(), func.min(col(Refund.created_at))).where(
+                col(Refund.status) == RefundStatus.PROCESSING
+            ),
+        ]
+        result = await self.session.execute(union_all(*parts))
+        return [(str(kind), int(rows), oldest) for kind, rows, oldest in result.all()]

@@ -16,6 +16,7 @@ import contextlib
 import logging
 from datetime import timedelta
 
+from saleor_alipay_app import metrics
 from saleor_alipay_app.agreements.binding import BINDING_LIFETIME
 from saleor_alipay_app.agreements.models import Agreement, AgreementStatus
 from saleor_alipay_app.agreements.repository import AgreementRepository
@@ -74,7 +75,8 @@ class Sweeper:
             try:
                 async with exclusive(self.deps.sessions, SWEEPER_LOCK) as ours:
                     if ours:
-                        await self.sweep_once()
+                        with metrics.sweeper_round():  # runs, failures, time
+                            await self.sweep_once()
             except asyncio.CancelledError:
                 raise
             except Exception:

@@ -4,11 +4,16 @@ A delivery is authenticated first (`installations.webhooks.authenticate_webhook`
 JWS over the raw body, recipient, event); then its payload is parsed into the module's `Payload`
 model and the module's `answer` builds the JSON body. Expected failures are answered with HTTP 200
 and a failure result (Saleor shows our message); only a malformed payload gets a 400.
+
+Each delivery is timed by event and result (`metrics.WEBHOOK_SECONDS`), counted when refused
+(`metrics.REFUSED`) and, with traces on, has a span carrying the Saleor transaction id and the
+paymentRequestId (the answer's pspReference).
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +22,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ValidationError
 
+from saleor_alipay_app import metrics, tracing
 from saleor_alipay_app.errors import AppError
 from saleor_alipay_app.installations.webhooks import SaleorWebhook, authenticate_webhook
 from saleor_alipay_app.payments.deps import PaymentDeps, Services, services_of
@@ -89,6 +95,10 @@ ROUTES: dict[SyncEvent, Webhook] = {
 }
 
 
+# The answer's pspReference: a paymentRequestId, or a refund's refundRequestId.
+_REFERENCE_ATTRIBUTE = {SyncEvent.TRANSACTION_REFUND_REQUESTED: "antom.refund_request_id"}
+
+
 def _context(webhook: SaleorWebhook, services: Services, request: Request) -> Context:
     assert webhook.installation.id is not None
     version = webhook.payload.get("version")
@@ -115,24 +125,56 @@ def _invalid_payload(event: SyncEvent, exc: ValidationError) -> Response:
 
 def _endpoint(event: SyncEvent, webhook: Webhook) -> Callable[[Request], Awaitable[Response]]:
     async def handle(request: Request) -> Response:
+        started = time.perf_counter()
+        result = "error"
         try:
-            delivery = await authenticate_webhook(request, event)
-        except AppError as exc:
-            log.warning(
-                "webhook refused",
-                extra={"event": event.value, "code": exc.code, "reason": exc.message},
+            with tracing.span(
+                f"saleor webhook {event.value}", **{"saleor.event": event.value}
+            ) as span:
+                response, result = await _answer(request, event, webhook, span)
+        finally:
+            metrics.WEBHOOK_SECONDS.labels(event.value, result).observe(
+                time.perf_counter() - started
             )
-            return exc.response()
-        try:
-            payload = webhook.payload.model_validate(delivery.payload)
-        except ValidationError as exc:
-            return _invalid_payload(event, exc)
-        services = services_of(request)
-        ctx = _context(delivery, services, request)
-        return JSONResponse(await webhook.answer(services.payments, ctx, payload))
+        return response
 
     handle.__name__ = f"webhook_{event.name.lower()}"
     return handle
+
+
+async def _answer(
+    request: Request, event: SyncEvent, webhook: Webhook, span: tracing.SpanLike
+) -> tuple[Response, str]:
+    """The response, and the result it is counted under."""
+    try:
+        delivery = await authenticate_webhook(request, event)
+    except AppError as exc:
+        log.warning(
+            "webhook refused",
+            extra={"event": event.value, "code": exc.code, "reason": exc.message},
+        )
+        metrics.refused("webhook", exc.code)
+        return exc.response(), "refused"
+    try:
+        payload = webhook.payload.model_validate(delivery.payload)
+    except ValidationError as exc:
+        metrics.refused("webhook", "INVALID_PAYLOAD")
+        return _invalid_payload(event, exc), "invalid_payload"
+    transaction = getattr(payload, "transaction", None)
+    if transaction is not None:
+        span.set_attribute("saleor.transaction.id", transaction.id)
+        if transaction.psp_reference:  # ours: the paymentRequestId
+            span.set_attribute("antom.payment_request_id", transaction.psp_reference)
+    services = services_of(request)
+    ctx = _context(delivery, services, request)
+    body = await webhook.answer(services.payments, ctx, payload)
+    psp_reference = body.get("pspReference")
+    if isinstance(psp_reference, str):
+        span.set_attribute(
+            _REFERENCE_ATTRIBUTE.get(event, "antom.payment_request_id"), psp_reference
+        )
+    result = body.get("result")
+    return JSONResponse(body), result if isinstance(result, str) else "answered"
 
 
 def build_router() -> APIRouter:
