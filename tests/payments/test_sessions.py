@@ -123,7 +123,7 @@ async def buy_by_qr(
 
 async def test_gateway_session_lists_the_usable_wallets_and_agreements(stack: Stack) -> None:
     body = await stack.call(GATEWAY, amount=Decimal("100.00"))
-    # DANA (IDR only) is enabled for hk-web but cannot pay in HKD.
+    # hk-web offers AlipayHK only (DANA takes IDR only, and cannot be enabled there).
     assert body == {
         "data": {
             "wallets": [ALIPAY_HK],
@@ -157,7 +157,7 @@ async def test_gateway_session_lists_the_usable_wallets_and_agreements(stack: St
     assert above_max["data"]["hasAgreements"] is False
 
     # A channel in IDR, once configured, offers DANA and not AlipayHK.
-    await stack.configure("id-web")
+    await stack.configure("id-web", wallets="DANA")
     idr = await stack.call(GATEWAY, amount=Decimal("150000.0"), channel_slug="id-web")
     assert [w["id"] for w in idr["data"]["wallets"]] == ["DANA"]
     assert idr["data"]["currency"] == "IDR"
@@ -241,8 +241,9 @@ async def test_initialize_refuses_what_no_wallet_can_pay(stack: Stack) -> None:
     body = await failure(Decimal("123.45"), {"wallet": "ALIPAY_HK"}, action={"currency": "USD"})
     assert body["message"] == "AlipayHK can only be used for payments in HKD."
     assert body["data"] == {"code": "CURRENCY_NOT_SUPPORTED"}
+    # DANA (IDR only) cannot be enabled on an HKD channel: for its shoppers, it is not there.
     body = await failure(Decimal("123.45"), {"wallet": "DANA"})
-    assert body["message"] == "DANA can only be used for payments in IDR."
+    assert body["message"] == "DANA is not available in this store."
     body = await failure(Decimal("123.45"), {"wallet": "GCASH"})
     assert body["message"] == "GCash is not available in this store."
     assert body["data"] == {"code": "WALLET_DISABLED"}
