@@ -270,6 +270,14 @@ async def paged(
 # -- column helpers shared by the models ------------------------------------------------------
 
 
+def utc_day(column: Any, dialect_name: str) -> Any:
+    """The UTC day (text, YYYY-MM-DD) of a `UTCDateTime` column, as SQL: SQLite stores the UTC
+    time as text, PostgreSQL as timestamptz (converted to UTC whatever the session's zone)."""
+    if dialect_name == "postgresql":
+        return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD")
+    return func.substr(column, 1, 10)
+
+
 def foreign_key(target: str, *, nullable: bool = False) -> Any:
     """An integer column referencing ``target`` (``"table.id"``), deleted with it."""
     return Field(

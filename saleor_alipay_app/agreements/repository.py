@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_
+from sqlalchemy import case, func, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -137,3 +137,30 @@ class AgreementRepository:
             )
         )
         return {i: str(p) for i, p in result.all() if i is not None}
+
+    # -- the overview (dashboard) -------------------------------------------------------------
+
+    async def status_counts(
+        self, installation_id: int, expiring_before: datetime
+    ) -> tuple[dict[AgreementStatus, int], int]:
+        """How many agreements are in each status, and how many active ones end before
+        ``expiring_before`` (their refresh token, or their access token when they have none,
+        expires): one walk of the (installation_id, status, ...) covering index."""
+        ends = func.coalesce(
+            col(Agreement.refresh_token_expires_at), col(Agreement.access_token_expires_at)
+        )
+        expiring = case(
+            ((col(Agreement.status) == AgreementStatus.ACTIVE) & (ends < expiring_before), 1),
+            else_=0,
+        )
+        result = await self.session.execute(
+            select(col(Agreement.status), func.count(), func.sum(expiring))
+            .where(col(Agreement.installation_id) == installation_id)
+            .group_by(col(Agreement.status))
+        )
+        counts: dict[AgreementStatus, int] = {}
+        soon = 0
+        for status, n, ending in result.all():
+            counts[AgreementStatus(status)] = int(n)
+            soon += int(ending or 0)
+        return counts, soon
