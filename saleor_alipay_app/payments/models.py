@@ -127,6 +127,8 @@ class Payment(SQLModel, table=True):
             "result_code",
             "amount",
         ),
+        # The Overview's payments without an outcome, oldest first.
+        Index("ix_payment_status_since", "status", "installation_id", "created_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -164,6 +166,8 @@ class Refund(SQLModel, table=True):
         Index(
             "ix_refund_overview", "installation_id", "created_at", "status", "currency", "amount"
         ),
+        # The Overview's refunds without an outcome, oldest first.
+        Index("ix_refund_status_since", "status", "installation_id", "created_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -212,6 +216,10 @@ class SaleorReport(SQLModel, table=True):
     sent until Saleor confirms; the unique key makes each report happen once."""
 
     __tablename__ = "saleor_report"
+    __table_args__ = (
+        # The Overview's reports Saleor has not confirmed, oldest first.
+        Index("ix_saleor_report_status_since", "status", "installation_id", "created_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     installation_id: int = foreign_key("installation.id")
