@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, func, or_
+from sqlalchemy import func, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -145,22 +145,25 @@ class AgreementRepository:
     ) -> tuple[dict[AgreementStatus, int], int]:
         """How many agreements are in each status, and how many active ones end before
         ``expiring_before`` (their refresh token, or their access token when they have none,
-        expires): one walk of the (installation_id, status, ...) covering index."""
-        ends = func.coalesce(
-            col(Agreement.refresh_token_expires_at), col(Agreement.access_token_expires_at)
-        )
-        expiring = case(
-            ((col(Agreement.status) == AgreementStatus.ACTIVE) & (ends < expiring_before), 1),
-            else_=0,
-        )
+        expires): a count per status, then a range of the (installation_id, status,
+        refresh_token_expires_at, access_token_expires_at) index."""
         result = await self.session.execute(
-            select(col(Agreement.status), func.count(), func.sum(expiring))
+            select(col(Agreement.status), func.count())
             .where(col(Agreement.installation_id) == installation_id)
             .group_by(col(Agreement.status))
         )
-        counts: dict[AgreementStatus, int] = {}
-        soon = 0
-        for status, n, ending in result.all():
-            counts[AgreementStatus(status)] = int(n)
-            soon += int(ending or 0)
-        return counts, soon
+        counts = {AgreementStatus(status): int(n) for status, n in result.all()}
+        refresh = col(Agreement.refresh_token_expires_at)
+        expiring = await self.session.execute(
+            select(func.count())
+            .select_from(Agreement)
+            .where(
+                col(Agreement.installation_id) == installation_id,
+                col(Agreement.status) == AgreementStatus.ACTIVE,
+                or_(
+                    refresh < expiring_before,
+                    refresh.is_(None) & (col(Agreement.access_token_expires_at) < expiring_before),
+                ),
+            )
+        )
+        return counts, int(expiring.scalar_one())

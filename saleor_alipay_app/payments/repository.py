@@ -546,29 +546,34 @@ class PaymentsRepository:
     async def stuck_payments(
         self, installation_id: int, before: datetime, limit: int
     ) -> tuple[list[Payment], int]:
-        """Payments still without an outcome that were created before ``before``."""
-        where = (
-            col(Payment.status).in_(PaymentStatus.open_statuses()),
-            col(Payment.installation_id) == installation_id,
-            col(Payment.created_at) < before,
-        )
-        total = (
-            await self.session.execute(select(func.count()).select_from(Payment).where(*where))
-        ).scalar_one()
-        rows = await self.session.execute(
-            # Oldest first by id (the order of creation): ordering by created_at would lead the
-            # planner to walk ix_payment_overview's whole range instead of the few open rows.
-            select(Payment).where(*where).order_by(col(Payment.id)).limit(limit)
-        )
-        return list(rows.scalars()), int(total)
+        """Payments still without an outcome that were created before ``before``, oldest first.
+        One query per open status: each walks ix_payment_status_since in order (an IN over the
+        statuses, or an ORDER BY id, made SQLite walk the whole table instead)."""
+        found: list[Payment] = []
+        total = 0
+        for status in sorted(PaymentStatus.open_statuses()):
+            where = (
+                col(Payment.status) == status,
+                col(Payment.installation_id) == installation_id,
+                col(Payment.created_at) < before,
+            )
+            count = select(func.count()).select_from(Payment).where(*where)
+            total += int((await self.session.execute(count)).scalar_one())
+            rows = await self.session.execute(
+                select(Payment).where(*where).order_by(col(Payment.created_at)).limit(limit)
+            )
+            found.extend(rows.scalars())
+        found.sort(key=lambda p: (p.created_at, p.id or 0))
+        return found[:limit], total
 
     async def stuck_refunds(
         self, installation_id: int, before: datetime, limit: int
     ) -> tuple[list[tuple[Refund, str]], int]:
         """Refunds still without an outcome created before ``before``, with their payment's
         paymentRequestId."""
+        [status] = RefundStatus.open_statuses()
         where = (
-            col(Refund.status).in_(RefundStatus.open_statuses()),
+            col(Refund.status) == status,
             col(Refund.installation_id) == installation_id,
             col(Refund.created_at) < before,
         )
@@ -579,7 +584,7 @@ class PaymentsRepository:
             select(Refund, col(Payment.payment_request_id))
             .join(Payment, col(Payment.id) == col(Refund.payment_id))
             .where(*where)
-            .order_by(col(Refund.id))
+            .order_by(col(Refund.created_at))
             .limit(limit)
         )
         return [(refund, str(prid)) for refund, prid in rows.all()], int(total)
