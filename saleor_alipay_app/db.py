@@ -20,7 +20,19 @@ from typing import Any, Generic, TypeVar
 import aiosqlite
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Column, DateTime, ForeignKey, Integer, String, Text, event, func, text
+from sqlalchemy import (
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    cast,
+    event,
+    func,
+    text,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
@@ -268,6 +280,15 @@ async def paged(
 
 
 # -- column helpers shared by the models ------------------------------------------------------
+
+
+def utc_day(column: Any, dialect_name: str) -> Any:
+    """The UTC day of a `UTCDateTime` column, as SQL whose value reads as YYYY-MM-DD: SQLite
+    stores the UTC time as text (its first ten characters), PostgreSQL as timestamptz (a date,
+    converted to UTC whatever the session's zone; cheaper to group than to_char's text)."""
+    if dialect_name == "postgresql":
+        return cast(func.timezone("UTC", column), Date)
+    return func.substr(column, 1, 10)
 
 
 def foreign_key(target: str, *, nullable: bool = False) -> Any:

@@ -28,6 +28,7 @@ from saleor_alipay_app.errors import AppError, Invalid
 from saleor_alipay_app.faults import ARMED, CRASH_AT_VARIABLE, CRASH_POINTS
 from saleor_alipay_app.installations import endpoints as register
 from saleor_alipay_app.logs import configure_logging
+from saleor_alipay_app.overview import endpoints as overview_endpoints
 from saleor_alipay_app.payments import endpoints as antom_notifications
 from saleor_alipay_app.payments import monitoring
 from saleor_alipay_app.payments.sweeper import Sweeper
@@ -115,6 +116,7 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
     app.include_router(antom_notifications.router)
     app.include_router(payment_webhooks.build_router())
     app.include_router(admin.router)
+    app.include_router(overview_endpoints.router)
     app.include_router(customs_endpoints.router)
     app.include_router(reconciliation_endpoints.router)
     app.include_router(monitoring.router)

@@ -37,6 +37,7 @@ RANKS: dict[str, int] = {
     "admin": 7,
     "customs": 8,
     "reconciliation": 9,
+    "overview": 10,
     "composition": 10,
     "models": 10,
     "web": 11,
@@ -46,7 +47,11 @@ RANKS: dict[str, int] = {
     "__main__": 13,
 }
 # Parts of one rank that must not import each other.
-APART = [{"saleor", "antom"}, {"sandbox", "installations", "history"}, {"composition", "models"}]
+APART = [
+    {"saleor", "antom"},
+    {"sandbox", "installations", "history"},
+    {"composition", "models", "overview"},
+]
 
 
 def _part(module: str) -> str | None:

@@ -6,7 +6,7 @@ everything). Out of bounds is a 400 in the API's error shape, never a driver's O
 from __future__ import annotations
 
 import unicodedata
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import Path, Query
 from pydantic import AfterValidator
@@ -35,3 +35,8 @@ PaymentRequestId = Annotated[
 ]
 DateFrom = Annotated[str | None, Query(alias="from", max_length=40), AfterValidator(_plain_text)]
 DateTo = Annotated[str | None, Query(alias="to", max_length=40), AfterValidator(_plain_text)]
+
+# The Overview: how many days back (today included), and the language of its charts' words.
+MAX_OVERVIEW_DAYS = 90
+OverviewDays = Annotated[int, Query(ge=1, le=MAX_OVERVIEW_DAYS)]
+ChartLanguage = Annotated[Literal["en", "zh"], Query()]

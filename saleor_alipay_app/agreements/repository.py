@@ -137,3 +137,33 @@ class AgreementRepository:
             )
         )
         return {i: str(p) for i, p in result.all() if i is not None}
+
+    # -- the overview (dashboard) -------------------------------------------------------------
+
+    async def status_counts(
+        self, installation_id: int, expiring_before: datetime
+    ) -> tuple[dict[AgreementStatus, int], int]:
+        """How many agreements are in each status, and how many active ones end before
+        ``expiring_before`` (their refresh token, or their access token when they have none,
+        expires): a count per status, then a range of the (installation_id, status,
+        refresh_token_expires_at, access_token_expires_at) index."""
+        result = await self.session.execute(
+            select(col(Agreement.status), func.count())
+            .where(col(Agreement.installation_id) == installation_id)
+            .group_by(col(Agreement.status))
+        )
+        counts = {AgreementStatus(status): int(n) for status, n in result.all()}
+        refresh = col(Agreement.refresh_token_expires_at)
+        expiring = await self.session.execute(
+            select(func.count())
+            .select_from(Agreement)
+            .where(
+                col(Agreement.installation_id) == installation_id,
+                col(Agreement.status) == AgreementStatus.ACTIVE,
+                or_(
+                    refresh < expiring_before,
+                    refresh.is_(None) & (col(Agreement.access_token_expires_at) < expiring_before),
+                ),
+            )
+        )
+        return counts, int(expiring.scalar_one())

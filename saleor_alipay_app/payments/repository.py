@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, literal, or_, union_all, update
@@ -15,7 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from saleor_alipay_app.agreements.models import Agreement, AgreementStatus
-from saleor_alipay_app.db import escape_like, like_pattern, page_window, paged, utcnow
+from saleor_alipay_app.db import (
+    escape_like,
+    like_pattern,
+    page_window,
+    paged,
+    utc_day,
+    utcnow,
+)
 from saleor_alipay_app.history.models import HistorySubject
 from saleor_alipay_app.history.repository import HistoryRepository
 from saleor_alipay_app.payments.models import (
@@ -39,6 +47,27 @@ class PaymentSearch:
     created_to: datetime | None = None
     limit: int = 50
     offset: int = 0
+
+
+@dataclass(frozen=True)
+class PaymentGroup:
+    """Payments of one UTC day, currency, wallet, status and result code (the overview)."""
+
+    day: str
+    currency: str
+    wallet: str
+    status: PaymentStatus
+    result_code: str | None
+    count: int
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class RefundGroup:
+    currency: str
+    status: RefundStatus
+    count: int
+    amount: Decimal
 
 
 @dataclass(frozen=True)
@@ -476,3 +505,141 @@ class PaymentsRepository:
         ]
         result = await self.session.execute(union_all(*parts))
         return [(str(kind), int(rows), oldest) for kind, rows, oldest in result.all()]
+
+    # -- the overview (dashboard) -------------------------------------------------------------
+    # Each reads one installation's recent rows through an index made for it (migration 0007):
+    # the groups walk (installation_id, created_at, ...) covering indexes, never the table; the
+    # lists of what is stuck start from the status indexes, where few rows are open.
+
+    @property
+    def _dialect(self) -> str:
+        bind = self.session.bind
+        return bind.dialect.name if bind is not None else "sqlite"
+
+    async def payment_groups(self, installation_id: int, since: datetime) -> list[PaymentGroup]:
+        day = utc_day(col(Payment.created_at), self._dialect)
+        result = await self.session.execute(
+            sa_select(
+                day,
+                col(Payment.currency),
+                col(Payment.wallet),
+                col(Payment.status),
+                col(Payment.result_code),
+                func.count(),
+                func.sum(col(Payment.amount)),
+            )
+            .where(
+                col(Payment.installation_id) == installation_id,
+                col(Payment.created_at) >= since,
+            )
+            .group_by(
+                day,
+                col(Payment.currency),
+                col(Payment.wallet),
+                col(Payment.status),
+                col(Payment.result_code),
+            )
+        )
+        return [
+            PaymentGroup(str(d), cur, wallet, PaymentStatus(st), code, int(n), Decimal(total or 0))
+            for d, cur, wallet, st, code, n, total in result.all()
+        ]
+
+    async def refund_groups(self, installation_id: int, since: datetime) -> list[RefundGroup]:
+        result = await self.session.execute(
+            select(
+                col(Refund.currency), col(Refund.status), func.count(), func.sum(col(Refund.amount))
+            )
+            .where(
+                col(Refund.installation_id) == installation_id,
+                col(Refund.created_at) >= since,
+            )
+            .group_by(col(Refund.currency), col(Refund.status))
+        )
+        return [
+            RefundGroup(cur, RefundStatus(st), int(n), Decimal(total or 0))
+            for cur, st, n, total in result.all()
+        ]
+
+    async def stuck_payments(
+        self, installation_id: int, before: datetime, limit: int
+    ) -> tuple[list[Payment], int]:
+        """Payments still without an outcome that were created before ``before``, oldest first.
+        One query per open status: each walks ix_payment_status_since in order (an IN over the
+        statuses, or an ORDER BY id, made SQLite walk the whole table instead)."""
+        found: list[Payment] = []
+        total = 0
+        for status in sorted(PaymentStatus.open_statuses()):
+            where = (
+                col(Payment.status) == status,
+                col(Payment.installation_id) == installation_id,
+                col(Payment.created_at) < before,
+            )
+            count = select(func.count()).select_from(Payment).where(*where)
+            total += int((await self.session.execute(count)).scalar_one())
+            rows = await self.session.execute(
+                select(Payment).where(*where).order_by(col(Payment.created_at)).limit(limit)
+            )
+            found.extend(rows.scalars())
+        found.sort(key=lambda p: (p.created_at, p.id or 0))
+        return found[:limit], total
+
+    async def stuck_refunds(
+        self, installation_id: int, before: datetime, limit: int
+    ) -> tuple[list[tuple[Refund, str]], int]:
+        """Refunds still without an outcome created before ``before``, with their payment's
+        paymentRequestId."""
+        [status] = RefundStatus.open_statuses()
+        where = (
+            col(Refund.status) == status,
+            col(Refund.installation_id) == installation_id,
+            col(Refund.created_at) < before,
+        )
+        total = (
+            await self.session.execute(select(func.count()).select_from(Refund).where(*where))
+        ).scalar_one()
+        rows = await self.session.execute(
+            select(Refund, col(Payment.payment_request_id))
+            .join(Payment, col(Payment.id) == col(Refund.payment_id))
+            .where(*where)
+            .order_by(col(Refund.created_at))
+            .limit(limit)
+        )
+        return [(refund, str(prid)) for refund, prid in rows.all()], int(total)
+
+    async def unconfirmed_reports(
+        self, installation_id: int, pending_before: datetime, failed_since: datetime, limit: int
+    ) -> tuple[list[tuple[SaleorReport, str | None]], int]:
+        """Reports Saleor has not confirmed: still pending since before ``pending_before``, or
+        refused for good since ``failed_since``; each with the paymentRequestId of the latest
+        attempt of its transaction."""
+        where = (
+            col(SaleorReport.status).in_(ReportStatus.open_statuses() | {ReportStatus.FAILED}),
+            col(SaleorReport.installation_id) == installation_id,
+            or_(
+                (col(SaleorReport.status) == ReportStatus.PENDING)
+                & (col(SaleorReport.created_at) < pending_before),
+                (col(SaleorReport.status) == ReportStatus.FAILED)
+                & (col(SaleorReport.created_at) >= failed_since),
+            ),
+        )
+        total = (
+            await self.session.execute(select(func.count()).select_from(SaleorReport).where(*where))
+        ).scalar_one()
+        latest = (
+            select(col(Payment.payment_request_id))
+            .where(
+                col(Payment.installation_id) == installation_id,
+                col(Payment.saleor_transaction_id) == col(SaleorReport.saleor_transaction_id),
+            )
+            .order_by(col(Payment.attempt).desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        rows = await self.session.execute(
+            select(SaleorReport, latest)
+            .where(*where)
+            .order_by(col(SaleorReport.created_at))
+            .limit(limit)
+        )
+        return [(report, prid) for report, prid in rows.all()], int(total)

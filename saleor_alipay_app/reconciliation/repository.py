@@ -311,6 +311,27 @@ class ReconciliationRepository:
         )
         return list(result.scalars())
 
+    async def mismatched_days(
+        self, installation_id: int, limit: int
+    ) -> tuple[list[ReconciliationDay], int]:
+        """The latest days that do not reconcile, and how many there are."""
+        where = (
+            col(ReconciliationDay.installation_id) == installation_id,
+            col(ReconciliationDay.status) == DayStatus.MISMATCHED,
+        )
+        total = (
+            await self.session.execute(
+                select(func.count()).select_from(ReconciliationDay).where(*where)
+            )
+        ).scalar_one()
+        result = await self.session.execute(
+            select(ReconciliationDay)
+            .where(*where)
+            .order_by(col(ReconciliationDay.day).desc())
+            .limit(limit)
+        )
+        return list(result.scalars()), int(total)
+
     # -- files --------------------------------------------------------------------------------
 
     async def file_by_sha(self, installation_id: int, sha256: str) -> ReconciliationFile | None:

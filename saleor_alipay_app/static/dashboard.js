@@ -1,6 +1,6 @@
 /*
- * The app's pages inside the Saleor dashboard: configuration per channel, agreements,
- * payments (with refunds), declarations and reconciliation. Plain JavaScript, no build step.
+ * The app's pages inside the Saleor dashboard: an overview, configuration per channel,
+ * agreements, payments (with refunds), declarations and reconciliation. Plain JavaScript, no build step.
  *
  * App Bridge, as the dashboard speaks it: the dashboard loads this page in an iframe with
  * ?domain=&saleorApiUrl=&id=&theme=&locale=, the page announces itself with a `notifyReady`
@@ -44,6 +44,31 @@
       waiting: "Waiting for the Saleor dashboard…",
       notEmbedded: "Open this page from the Saleor dashboard: Apps → Alipay+ Scan to Bind.",
       loading: "Loading…",
+      "nav.overview": "Overview",
+      "overview.lead": "The last {days} days (UTC), and what needs someone now.",
+      "overview.payments": "Payments",
+      "overview.amounts": "Succeeded amounts",
+      "overview.wallets": "Success rate per wallet",
+      "overview.walletsNote": "Succeeded among succeeded and failed payments.",
+      "overview.failures": "Top failure reasons",
+      "overview.agreements": "Agreements",
+      "overview.refunds": "Refunds",
+      "overview.attention": "Needs attention",
+      "overview.allClear": "Nothing needs attention.",
+      "overview.stuckPayments": "Payments without an outcome after {minutes} minutes",
+      "overview.stuckRefunds": "Refunds without an outcome after {minutes} minutes",
+      "overview.reports": "Reports Saleor has not confirmed",
+      "overview.mismatches": "Days that do not reconcile",
+      "overview.more": "{n} more",
+      "overview.expiring": "Expiring within {days} days",
+      "overview.noChart": "No payment in this period.",
+      "col.count": "Payments",
+      "col.succeeded": "Succeeded",
+      "col.failed": "Failed",
+      "col.successRate": "Success rate",
+      "col.code": "Result code",
+      "col.shopperMessage": "What the shopper saw",
+      "col.refunds": "Refunds",
       "nav.configuration": "Configuration",
       "nav.agreements": "Agreements",
       "nav.payments": "Payments",
@@ -249,6 +274,31 @@
       waiting: "正在等待 Saleor 控制台…",
       notEmbedded: "请从 Saleor 控制台打开本页：应用 → Alipay+ 扫码签约。",
       loading: "加载中…",
+      "nav.overview": "概览",
+      "overview.lead": "最近 {days} 天（UTC），以及现在需要处理的事项。",
+      "overview.payments": "支付",
+      "overview.amounts": "成功金额",
+      "overview.wallets": "各钱包成功率",
+      "overview.walletsNote": "成功笔数占成功与失败笔数之和的比例。",
+      "overview.failures": "主要失败原因",
+      "overview.agreements": "签约",
+      "overview.refunds": "退款",
+      "overview.attention": "需要处理",
+      "overview.allClear": "没有需要处理的事项。",
+      "overview.stuckPayments": "超过 {minutes} 分钟仍无结果的支付",
+      "overview.stuckRefunds": "超过 {minutes} 分钟仍无结果的退款",
+      "overview.reports": "Saleor 尚未确认的报告",
+      "overview.mismatches": "对账不一致的日期",
+      "overview.more": "另有 {n} 条",
+      "overview.expiring": "{days} 天内到期",
+      "overview.noChart": "此期间没有支付。",
+      "col.count": "笔数",
+      "col.succeeded": "成功",
+      "col.failed": "失败",
+      "col.successRate": "成功率",
+      "col.code": "结果码",
+      "col.shopperMessage": "顾客看到的提示",
+      "col.refunds": "退款",
       "nav.configuration": "配置",
       "nav.agreements": "签约",
       "nav.payments": "支付",
@@ -689,14 +739,14 @@
 
   // -- shell and routing ----------------------------------------------------------------------
 
-  var NAV = ["configuration", "agreements", "payments", "refunds", "declarations", "reconciliation"];
+  var NAV = ["overview", "configuration", "agreements", "payments", "refunds", "declarations", "reconciliation"];
 
   // The route is the page's path below PAGE_PATH: /dashboard/payments/<id> is ["payments", id].
   function route() {
     var path = window.location.pathname;
     var rest = path.indexOf(PAGE_PATH) === 0 ? path.slice(PAGE_PATH.length) : "";
     var parts = rest.split("/").filter(Boolean).map(decodeURIComponent);
-    if (!parts.length || NAV.indexOf(parts[0]) < 0) parts = ["configuration"];
+    if (!parts.length || NAV.indexOf(parts[0]) < 0) parts = ["overview"];
     return parts;
   }
 
@@ -877,6 +927,163 @@
 
     append(container, [pageHead(spec.title, spec.lead), spec.before || null, form, results]);
     return load().then(function () { return container; });
+  }
+
+  // -- overview ---------------------------------------------------------------------------------
+
+  // The charts come from the app's server as SVG text (pygal, cleaned there to shapes and text).
+  // It is parsed as XML, never as HTML, and only shapes, groups and text with geometric
+  // attributes are kept again here: no script, no style, no link can come through.
+  var SVG_ELEMENTS = ["svg", "g", "rect", "path", "line", "circle", "polyline", "polygon", "text", "tspan", "title"];
+  var SVG_ATTRIBUTES = ["class", "x", "y", "x1", "x2", "y1", "y2", "dx", "dy", "width", "height", "rx", "ry", "d",
+    "points", "cx", "cy", "r", "transform", "viewBox", "text-anchor", "role", "aria-label"];
+
+  function safeSvg(text) {
+    if (typeof text !== "string" || !text) return null;
+    var doc = new DOMParser().parseFromString(text, "image/svg+xml");
+    var source = doc.documentElement;
+    if (!source || source.localName !== "svg" || doc.getElementsByTagName("parsererror").length) return null;
+    var ns = "http://www.w3.org/2000/svg";
+    function copy(node) {
+      if (node.nodeType === 3) return document.createTextNode(node.nodeValue);
+      if (node.nodeType !== 1 || node.namespaceURI !== ns || SVG_ELEMENTS.indexOf(node.localName) < 0) return null;
+      var out = document.createElementNS(ns, node.localName);
+      Array.prototype.forEach.call(node.attributes, function (attr) {
+        if (!attr.namespaceURI && SVG_ATTRIBUTES.indexOf(attr.name) >= 0) out.setAttribute(attr.name, attr.value);
+      });
+      Array.prototype.forEach.call(node.childNodes, function (child) {
+        var c = copy(child);
+        if (c) out.appendChild(c);
+      });
+      return out;
+    }
+    return copy(source);
+  }
+
+  function chart(name, title, svgText) {
+    var svg = safeSvg(svgText);
+    return h("figure", { className: "chart", "data-chart": name },
+      h("figcaption", { text: title }),
+      svg || h("div", { className: "empty", text: t("overview.noChart") }));
+  }
+
+  function stat(label, value, tone, name) {
+    return h("div", { className: "stat " + (tone || ""), "data-stat": name || null },
+      h("div", { className: "stat-value", text: String(value) }),
+      h("div", { className: "stat-label", text: label }));
+  }
+
+  function attentionGroup(name, title, group, columns) {
+    if (!group || !group.total) return null;
+    var more = group.total - (group.items || []).length;
+    return h("section", { className: "attention-group", "data-attention": name },
+      h("h4", null, title, " ", h("span", { className: "badge critical", text: String(group.total) })),
+      table(columns, group.items || [], { name: "attention-" + name }),
+      more > 0 ? h("p", { className: "subdued", text: t("overview.more", { n: more }) }) : null);
+  }
+
+  function attentionList(data) {
+    var a = data.attention || {};
+    var minutes = data.stuckAfterMinutes;
+    var payLink = function (id) { return id ? link("payments/" + encodeURIComponent(id), id, { className: "mono" }) : null; };
+    var groups = [
+      attentionGroup("payments", t("overview.stuckPayments", { minutes: minutes }), a.payments, [
+        { label: t("col.paymentRequestId"), render: function (p) { return payLink(p.paymentRequestId); } },
+        { label: t("col.wallet"), render: function (p) { return p.wallet; } },
+        { label: t("col.amount"), num: true, render: function (p) { return formatMoney(p.amount, p.currency); } },
+        { label: t("col.status"), render: function (p) { return badge(p.status); } },
+        { label: t("col.created"), render: function (p) { return formatTime(p.createdAt); } },
+      ]),
+      attentionGroup("refunds", t("overview.stuckRefunds", { minutes: minutes }), a.refunds, [
+        { label: t("col.refundRequestId"), render: function (r) { return h("span", { className: "mono", text: r.refundRequestId }); } },
+        { label: t("col.paymentRequestId"), render: function (r) { return payLink(r.paymentRequestId); } },
+        { label: t("col.amount"), num: true, render: function (r) { return formatMoney(r.amount, r.currency); } },
+        { label: t("col.status"), render: function (r) { return badge(r.status); } },
+        { label: t("col.created"), render: function (r) { return formatTime(r.createdAt); } },
+      ]),
+      attentionGroup("reports", t("overview.reports"), a.reports, [
+        { label: t("col.event"), render: function (r) { return r.eventType; } },
+        { label: t("col.paymentRequestId"), render: function (r) { return payLink(r.paymentRequestId); } },
+        { label: t("col.status"), render: function (r) { return badge(r.status); } },
+        { label: t("col.attempts"), num: true, render: function (r) { return String(r.attempts); } },
+        { label: t("col.detail"), render: function (r) { return r.lastError; } },
+        { label: t("col.created"), render: function (r) { return formatTime(r.createdAt); } },
+      ]),
+      attentionGroup("reconciliation", t("overview.mismatches"), a.reconciliation, [
+        { label: t("col.date"), render: function (d) { return link("reconciliation/" + encodeURIComponent(d.date), d.date); } },
+        { label: t("col.missingHere"), num: true, render: function (d) { return String(d.missingHere); } },
+        { label: t("col.missingAtAntom"), num: true, render: function (d) { return String(d.missingAtAntom); } },
+        { label: t("col.mismatched"), num: true, render: function (d) { return String(d.mismatched); } },
+      ]),
+    ].filter(Boolean);
+    return h("section", { className: "card attention", "data-attention-list": "" },
+      h("h3", { text: t("overview.attention") }),
+      groups.length ? groups : h("p", { className: "subdued", "data-all-clear": "", text: t("overview.allClear") }));
+  }
+
+  function overviewPage() {
+    return api("GET", "/overview" + query({ days: 30, lang: lang() })).then(function (data) {
+      var charts = data.charts || {};
+      var ag = data.agreements || {};
+      var currencies = (data.payments || {}).currencies || [];
+      return h("div", { "data-overview": "" },
+        pageHead("nav.overview", null),
+        h("p", { className: "lead", text: t("overview.lead", { days: data.days }) }),
+        attentionList(data),
+        h("div", { className: "grid2" },
+          h("section", { className: "card" },
+            h("h3", { text: t("overview.payments") }),
+            chart("payments", (charts.payments || {}).title || "", (charts.payments || {}).svg),
+            table([
+              { label: t("col.currency"), render: function (c) { return c.currency; } },
+              { label: t("col.count"), num: true, render: function (c) { return String(c.count); } },
+              { label: t("col.succeeded"), num: true, render: function (c) { return String(c.succeeded); } },
+              { label: t("col.failed"), num: true, render: function (c) { return String(c.failed); } },
+              { label: t("col.amount"), num: true, render: function (c) { return formatMoney(c.amount, c.currency); } },
+            ], currencies, { name: "currencies" })),
+          h("section", { className: "card" },
+            h("h3", { text: t("overview.amounts") }),
+            (charts.amounts || []).length
+              ? (charts.amounts || []).map(function (c) { return chart("amount-" + c.currency, c.title, c.svg); })
+              : h("div", { className: "empty", text: t("overview.noChart") }))),
+        h("div", { className: "grid2" },
+          h("section", { className: "card" },
+            h("h3", { text: t("overview.wallets") }),
+            chart("wallets", (charts.wallets || {}).title || "", (charts.wallets || {}).svg),
+            h("p", { className: "subdued small", text: t("overview.walletsNote") }),
+            table([
+              { label: t("col.wallet"), render: function (w) { return w.walletName; } },
+              { label: t("col.count"), num: true, render: function (w) { return String(w.total); } },
+              { label: t("col.succeeded"), num: true, render: function (w) { return String(w.succeeded); } },
+              { label: t("col.failed"), num: true, render: function (w) { return String(w.failed); } },
+              { label: t("col.successRate"), num: true, render: function (w) { return w.successRate === null ? "—" : w.successRate + " %"; } },
+            ], data.wallets || [], { name: "wallets" })),
+          h("section", { className: "card" },
+            h("h3", { text: t("overview.failures") }),
+            table([
+              { label: t("col.code"), render: function (f) { return h("span", { className: "mono", text: f.code }); } },
+              { label: t("col.count"), num: true, render: function (f) { return String(f.count); } },
+              { label: t("col.shopperMessage"), render: function (f) { return f.shopperMessage; } },
+            ], data.failures || [], { name: "failures" }))),
+        h("div", { className: "grid2" },
+          h("section", { className: "card", "data-agreement-stats": "" },
+            h("h3", { text: t("overview.agreements") }),
+            h("div", { className: "stats" },
+              stat(statusLabel("ACTIVE"), ag.active || 0, "success", "active"),
+              stat(t("overview.expiring", { days: ag.expiringWithinDays }), ag.expiring || 0, ag.expiring ? "warning" : "", "expiring"),
+              stat(statusLabel("REVOKED"), ag.revoked || 0, "", "revoked"),
+              stat(statusLabel("INVALID") + " / " + statusLabel("EXPIRED"), (ag.invalid || 0) + (ag.expired || 0), "", "ended"))),
+          h("section", { className: "card" },
+            h("h3", { text: t("overview.refunds") }),
+            table([
+              { label: t("col.currency"), render: function (r) { return r.currency; } },
+              { label: t("col.refunds"), num: true, render: function (r) { return String(r.count); } },
+              { label: statusLabel("SUCCEEDED"), num: true, render: function (r) { return String(r.succeeded); } },
+              { label: statusLabel("PROCESSING"), num: true, render: function (r) { return String(r.processing); } },
+              { label: statusLabel("FAILED"), num: true, render: function (r) { return String(r.failed); } },
+              { label: t("col.amount"), num: true, render: function (r) { return formatMoney(r.amount, r.currency); } },
+            ], data.refunds || [], { name: "refund-stats" }))));
+    });
   }
 
   // -- configuration ----------------------------------------------------------------------------
@@ -1527,6 +1734,7 @@
   }
 
   var PAGES = {
+    overview: overviewPage,
     configuration: configPage,
     agreements: function (rest) { return rest.length ? agreementPage(rest[0]) : agreementsPage(); },
     payments: function (rest) { return rest.length ? paymentPage(rest[0]) : paymentsPage(); },

@@ -29,6 +29,7 @@ from saleor_alipay_app.agreements.models import Agreement, AgreementStatus
 from saleor_alipay_app.antom.keys import private_key_pem, public_key_pem
 from saleor_alipay_app.channels.models import ChannelConfig
 from saleor_alipay_app.saleor.events import SyncEvent
+from tests.overview.seed import STUCK_PAYMENT, seed
 from tests.support.saleor_double import Channel, Customer, global_id
 from tests.support.servers import RunningServer, serve_in_loop
 from tests.support.stack import (
@@ -256,13 +257,14 @@ async def test_a_store_admin_configures_tests_revokes_and_follows_payments(
         app = dashboard.app
 
         # -- the handshake: the page announced itself and got the token -----------------------
-        await dashboard.ready("configuration")
+        await dashboard.ready("overview")
         messages = await dashboard.messages()
         assert messages[0]["type"] == "notifyReady"
         assert messages[0]["payload"]["actionId"]
         # No header of its own (the dashboard shows the app's name above the frame), one
         # fetch of the channels although the dashboard sent theme and locale after the handshake.
         assert await app.locator("header").count() == 0
+        await dashboard.open("configuration")
         channel_fetches = [u for u in dashboard.page.requests if "/api/admin/channels" in u]  # type: ignore[attr-defined]
         assert len(channel_fetches) == 1, channel_fetches
         # A compact list: no form open, PLN says in one line that no wallet takes it.
@@ -432,8 +434,9 @@ async def test_staff_without_manage_apps_sees_a_read_only_configuration(
     token = stack.saleor.dashboard_token(user_permissions=["HANDLE_PAYMENTS"])
     async with serve_in_loop(await outer_page(stack, token, locale="zh-Hans")) as outer:
         dashboard, errors = await open_dashboard(browser, outer, [tmp_path])
-        await dashboard.ready("configuration")
+        await dashboard.ready("overview")
         app = dashboard.app
+        await dashboard.open("configuration")
         assert await app.locator("form[data-config-form]").count() == 0
         text = await app.locator("main").text_content() or ""
         assert "MANAGE_APPS" in text
@@ -447,7 +450,7 @@ async def test_an_expired_session_says_so(stack: Stack, browser: Browser, tmp_pa
     token = stack.saleor.dashboard_token(user_permissions=["HANDLE_PAYMENTS"], exp_seconds=-60)
     async with serve_in_loop(await outer_page(stack, token)) as outer:
         dashboard, _errors = await open_dashboard(browser, outer, [tmp_path])
-        await dashboard.ready("configuration")
+        await dashboard.ready("overview")
         alert = dashboard.app.locator("main .notice.critical")
         assert await alert.text_content() == "The dashboard session expired: reload the page."
 
@@ -473,7 +476,7 @@ async def test_after_payment_pages_declare_and_reconcile(
     async with serve_in_loop(await outer_page(stack, token)) as outer:
         dashboard, errors = await open_dashboard(browser, outer, screenshot_dirs(tmp_path))
         app = dashboard.app
-        await dashboard.ready("configuration")
+        await dashboard.ready("overview")
         await dashboard.open("declarations")
         # The declarations API is part of this app: the page must not fall back to its notice.
         assert await app.locator("main .notice").count() == 0
@@ -539,3 +542,62 @@ async def import_todays_report(stack: Stack) -> date:
     result = await reconciliation.run(sessions, installation.id, day, [path])
     assert not result.errors, result.errors
     return day
+
+
+async def test_the_overview_in_both_languages_and_both_themes(
+    stack: Stack, browser: Browser, tmp_path: Path
+) -> None:
+    """The first page: charts drawn by pygal on the server and inserted as SVG under the page's
+    Content-Security-Policy (no console error), the figures, and the attention list whose
+    entries open their detail pages; then dark and Chinese."""
+    seeded = await seed(app_services(stack).sessions)
+    token = stack.saleor.dashboard_token(user_permissions=["HANDLE_PAYMENTS"])
+    async with serve_in_loop(await outer_page(stack, token)) as outer:
+        dashboard, errors = await open_dashboard(browser, outer, screenshot_dirs(tmp_path))
+        app = dashboard.app
+        await dashboard.ready("overview")
+        assert await app.locator("nav a").first.get_attribute("data-nav") == "overview"
+
+        async def charts_and_attention() -> str:
+            for name in ("payments", "amount-HKD", "amount-IDR", "wallets"):
+                chart = app.locator(f"figure[data-chart='{name}'] svg")
+                await chart.wait_for()
+                assert await chart.locator(".bar rect").count() > 0, name
+            attention = app.locator("[data-attention-list]")
+            for group in ("payments", "refunds", "reports", "reconciliation"):
+                assert await attention.locator(f"[data-attention='{group}']").count() == 1, group
+            assert await app.locator("[data-stat='expiring'] .stat-value").text_content() == "1"
+            failures = await app.locator("table[data-table='failures']").text_content() or ""
+            assert "USER_BALANCE_NOT_ENOUGH" in failures
+            bar = app.locator("figure[data-chart='payments'] svg .color-0 .bar rect").first
+            fill: str = await bar.evaluate("(node) => getComputedStyle(node).fill")
+            return fill
+
+        light = await charts_and_attention()
+        text = await app.locator("main").text_content() or ""
+        assert "Payments without an outcome after 15 minutes" in text
+        assert "170.50 HKD" in text
+        await dashboard.screenshot("overview")
+
+        # Each entry links to its detail page.
+        await app.locator(f"[data-attention='payments'] a:text('{STUCK_PAYMENT}')").click()
+        await dashboard.ready("payments")
+        await app.locator(f"section[data-payment-detail='{STUCK_PAYMENT}']").wait_for()
+        await dashboard.open("overview")
+        day = seeded.mismatched_day.isoformat()
+        await app.locator(f"[data-attention='reconciliation'] a:text('{day}')").click()
+        await dashboard.ready("reconciliation")
+        await app.locator(f"section[data-reconciliation-day='{day}']").wait_for()
+
+        await dashboard.send({"type": "theme", "payload": {"theme": "dark"}})
+        await dashboard.send({"type": "localeChanged", "payload": {"locale": "zh-CN"}})
+        await dashboard.open("overview")
+        assert await app.locator("html").get_attribute("data-theme") == "dark"
+        assert await app.locator("nav a[data-nav='overview']").text_content() == "概览"
+        dark = await charts_and_attention()
+        assert dark != light  # the charts follow the theme (dashboard.css)
+        text = await app.locator("main").text_content() or ""
+        assert "需要处理" in text
+        assert "每日支付笔数" in (await app.locator("figure[data-chart='payments']").inner_html())
+        await dashboard.screenshot("overview-dark-zh")
+        assert errors == []

@@ -1,0 +1,1 @@
+"""The Overview page: aggregates over payments, refunds, agreements and reconciliation."""
