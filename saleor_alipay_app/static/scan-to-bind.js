@@ -60,6 +60,20 @@ const TEXT = {
     removed: "钱包已移除。",
     none: "没有已保存的钱包。",
     cancel: "取消",
+    // The app's messages are in English: Simplified Chinese ones by Antom's result code.
+    codes: {
+      USER_BALANCE_NOT_ENOUGH: "钱包余额不足，请充值或选择其他付款方式。",
+      USER_AMOUNT_EXCEED_LIMIT: "付款金额超出钱包的消费限额，请减少金额或选择其他付款方式。",
+      PAYMENT_AMOUNT_EXCEED_LIMIT: "付款金额超出钱包的单笔限额。",
+      PAYMENT_COUNT_EXCEED_LIMIT: "钱包付款次数已达上限，请稍后再试或选择其他付款方式。",
+      RISK_REJECT: "钱包拒绝了此次付款，请选择其他付款方式或联系钱包客服。",
+      INVALID_ACCESS_TOKEN: "已保存的钱包与本店的连接已失效，请重新扫码绑定。",
+      ORDER_IS_CLOSED: "此次付款已过期，请重试。",
+      ORDER_IS_CANCELED: "此次付款已取消，请重试。",
+      BINDING_FAILED: "钱包未完成授权，请重新扫码。",
+      NETWORK: "无法连接商店，请检查网络后重试。",
+    },
+    other: "付款未能完成，请重试或选择其他付款方式。",
   },
 };
 
@@ -275,19 +289,19 @@ export function mountCheckout(root, options) {
     if (options.onComplete) options.onComplete(done.checkoutComplete.order);
   };
 
-  // The session's outcome (one transactionProcess: the shopper's message on a failure).
-  const finish = async () => {
+  // A failure's outcome (one transactionProcess: the shopper's message).
+  const finish = async (code) => {
     panel.stop();
     const processed = await saleorRequest(options, TRANSACTION_PROCESS, { id: transactionId });
     const event = processed.transactionProcess && processed.transactionProcess.transactionEvent;
-    if (event && event.type === "CHARGE_FAILURE") return failed("FAILED", event.message);
-    if (event && event.type === "CHARGE_ACTION_REQUIRED") return failed("FAILED", event.message);
-    return paid();
+    if (event && event.type === "CHARGE_SUCCESS") return paid();
+    return failed(code || "FAILED", event && event.message);
   };
 
   const failed = (code, message) => {
     panel.stop();
     panel.say("");
+    if (t.codes) message = t.codes[code] || t.other;
     panel.fail(`${t.failed} ${message || ""}`.trim());
     panel.body.replaceChildren(
       el("button", { type: "button", class: "stb-retry", onclick: () => start() }, t.retry),
@@ -322,7 +336,7 @@ export function mountCheckout(root, options) {
       panel.closers.push(
         followStatus(data.statusUrl, (state) => {
           if (state.state === "paid") paid().catch((e) => failed(e.code, e.message));
-          else if (state.state === "failed") finish().catch((e) => failed(e.code, e.message));
+          else if (state.state === "failed") finish(state.code).catch((e) => failed(e.code, e.message));
           else if (state.state === "expired") renew(false).catch((e) => failed(e.code, e.message));
           else if (state.state === "waiting" && state.scanned) panel.say(t.scanned);
         }),

@@ -183,16 +183,30 @@ async def test_an_expired_code_is_renewed(shop: Shop, stack: Stack) -> None:
     assert shop.errors == []
 
 
-async def test_a_failed_payment_says_so_in_chinese(shop: Shop, stack: Stack) -> None:
+@pytest.mark.parametrize(
+    ("locale", "wallet", "qr", "message", "retry"),
+    [
+        (
+            "en",
+            "Pay with AlipayHK",
+            "QR code for AlipayHK",
+            "Your wallet balance is not enough for this payment.",
+            "Try again",
+        ),
+        ("zh-CN", "使用 AlipayHK 付款", "AlipayHK 付款二维码", "钱包余额不足", "重试"),
+    ],
+)
+async def test_a_failed_payment_says_why(
+    shop: Shop, stack: Stack, locale: str, wallet: str, qr: str, message: str, retry: str
+) -> None:
     await stack.scenario("USER_BALANCE_NOT_ENOUGH", calls=["pay"])
     checkout = stack.saleor.create_checkout(Decimal("77.00"))
-    page = await shop.open(checkout, locale="zh-CN")
-    await page.get_by_role("button", name="使用 AlipayHK 付款").click()
-    await page.get_by_role("img", name="AlipayHK 付款二维码").wait_for()
+    page = await shop.open(checkout, locale=locale)
+    await page.get_by_role("button", name=wallet).click()
+    await page.get_by_role("img", name=qr).wait_for()
     await stack.approve(await shop.binding_id(), login="85261234567")
-    alert = page.get_by_role("alert")
-    await alert.filter(has_text="付款未成功").wait_for(timeout=20_000)
-    await page.get_by_role("button", name="重试").wait_for()
-    await shop.screenshot(page, "failed-zh")
+    await page.get_by_role("alert").filter(has_text=message).wait_for(timeout=20_000)
+    await page.get_by_role("button", name=retry).wait_for()
+    await shop.screenshot(page, f"failed-{locale}")
     assert stack.saleor.charge_status(checkout) == "NONE"
     assert shop.errors == []
