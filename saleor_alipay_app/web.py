@@ -31,6 +31,7 @@ from saleor_alipay_app.logs import configure_logging
 from saleor_alipay_app.overview import endpoints as overview_endpoints
 from saleor_alipay_app.payments import endpoints as antom_notifications
 from saleor_alipay_app.payments import monitoring
+from saleor_alipay_app.payments import status_stream
 from saleor_alipay_app.payments.sweeper import Sweeper
 from saleor_alipay_app.payments.webhooks import router as payment_webhooks
 from saleor_alipay_app.reconciliation import endpoints as reconciliation_endpoints
@@ -115,6 +116,7 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
     app.include_router(register.router)
     app.include_router(antom_notifications.router)
     app.include_router(payment_webhooks.build_router())
+    app.include_router(status_stream.router)
     app.include_router(admin.router)
     app.include_router(overview_endpoints.router)
     app.include_router(customs_endpoints.router)

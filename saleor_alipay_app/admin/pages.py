@@ -132,3 +132,61 @@ async def dashboard_asset(name: str) -> Response:
         media_type=media_type + "; charset=utf-8",
         headers={"Cache-Control": "no-cache"},
     )
+
+
+# The storefront widget: an ES module with its types, loaded from merchants' storefronts (any
+# origin), and an example checkout page that runs it against a Saleor API URL.
+STOREFRONT_ASSETS = {
+    "scan-to-bind.js": ("scan-to-bind.js", "text/javascript"),
+    "scan-to-bind.d.ts": ("scan-to-bind.d.ts", "application/typescript"),
+    "example.js": ("storefront-example.js", "text/javascript"),
+}
+EXAMPLE_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src *; base-uri 'none'; form-action 'self'"
+)
+
+
+@router.get("/storefront/{name}", include_in_schema=False)
+async def storefront_asset(name: str) -> Response:
+    if name == "example":
+        return _example_page()
+    asset = STOREFRONT_ASSETS.get(name)
+    if asset is None:
+        return Response(status_code=404)
+    file_name, media_type = asset
+    return FileResponse(
+        STATIC_DIR / file_name,
+        media_type=media_type + "; charset=utf-8",
+        headers={"Cache-Control": "no-cache", "Access-Control-Allow-Origin": "*"},
+    )
+
+
+def _example_page() -> HTMLResponse:
+    field = "<label>{label} <input name='{name}' autocomplete='off'></label><br>"
+    fields = "".join(
+        field.format(label=label, name=name)
+        for label, name in (
+            ("Saleor API URL", "api"),
+            ("Checkout id", "checkout"),
+            ("Customer token (optional)", "token"),
+            ("Channel (account page)", "channel"),
+            ("Language (en, zh-CN)", "locale"),
+        )
+    )
+    return HTMLResponse(
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        "<title>Scan to Bind: example checkout</title>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        "<style>body{font-family:system-ui,sans-serif;max-width:42rem;margin:2rem auto;"
+        "padding:0 1rem;line-height:1.5}</style>"
+        "<script type='module' src='example.js'></script></head><body>"
+        "<h1>Example checkout</h1>"
+        f"<form id='setup' method='get' action='example'>{fields}"
+        "<button type='submit'>Start</button></form>"
+        "<section aria-labelledby='pay'><h2 id='pay'>Payment</h2><div id='checkout'></div>"
+        "<p id='result' role='status'></p></section>"
+        "<section aria-labelledby='acc'><h2 id='acc'>Account</h2><div id='account'></div></section>"
+        "</body></html>",
+        headers={"Content-Security-Policy": EXAMPLE_CSP, "Cache-Control": "no-cache"},
+    )

@@ -78,8 +78,17 @@ def _qr_value(response: ConsultResponse) -> str:
     )
 
 
-def binding_data(binding: BindingSession) -> dict[str, Any]:
-    """What the storefront shows: the QR code (text and SVG), mobile URLs, wallet, expiry."""
+# Where a storefront follows a binding (server-sent events), relative to the app's base URL.
+STATUS_STREAM_PATH = "/storefront/bindings/{binding_id}/events"
+
+
+def status_url(base_url: str, binding: BindingSession) -> str:
+    return base_url.rstrip("/") + STATUS_STREAM_PATH.format(binding_id=binding.auth_state)
+
+
+def binding_data(binding: BindingSession, base_url: str | None = None) -> dict[str, Any]:
+    """What the storefront shows: the QR code (text and SVG), mobile URLs, wallet, expiry, and
+    (given the app's base URL) the status stream's URL."""
     data: dict[str, Any] = {
         "status": binding.status.value,
         "wallet": binding.wallet,
@@ -91,6 +100,8 @@ def binding_data(binding: BindingSession) -> dict[str, Any]:
     urls = {k: v for k, v in binding.auth_urls.items() if v}
     if urls:
         data["authUrls"] = urls
+    if base_url is not None:
+        data["statusUrl"] = status_url(base_url, binding)
     return data
 
 

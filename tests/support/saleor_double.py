@@ -23,6 +23,7 @@ import base64
 import contextlib
 import copy
 import hashlib
+import inspect
 import itertools
 import json
 import mimetypes
@@ -71,6 +72,8 @@ from graphql import (
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import best_match
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
@@ -408,6 +411,8 @@ class TransactionEventRecord:
     message: str
     external_url: str
     app_id: str
+    # Saleor's request event of a session (`transactionInitialize`) is kept out of the amounts.
+    include_in_calculations: bool = True
 
     def as_graphql(self) -> dict[str, Any]:
         return {
@@ -473,6 +478,7 @@ def quantize(amount: Decimal, currency: str) -> Decimal:
 
 
 _AMOUNT_REQUIRED_SUFFIXES: Final = ("_REQUEST", "_SUCCESS", "_ACTION_REQUIRED")
+_FINAL_CHARGE: Final = ("CHARGE_SUCCESS", "CHARGE_FAILURE")
 _NEVER_DEDUPLICATED: Final = ("AUTHORIZATION_ACTION_REQUIRED", "CHARGE_ACTION_REQUIRED", "INFO")
 _SETS_PSP_REFERENCE: Final = (
     "AUTHORIZATION_REQUEST",
@@ -480,6 +486,27 @@ _SETS_PSP_REFERENCE: Final = (
     "CHARGE_REQUEST",
     "CHARGE_SUCCESS",
 )
+
+
+@dataclass
+class CheckoutRecord:
+    """A checkout a storefront pays (`double.create_checkout`)."""
+
+    id: str
+    channel: Channel
+    total: Decimal
+    customer: Customer | None
+    transaction_ids: list[str] = field(default_factory=list)
+    order_id: str | None = None
+
+
+@dataclass
+class SessionRecord:
+    """A transaction's payment session: its request and its idempotency key."""
+
+    checkout_id: str
+    amount: Decimal
+    idempotency_key: str
 
 
 @dataclass
@@ -996,11 +1023,24 @@ class SaleorDouble:
         # How long a "timeout" GraphQL request is held at most if the client never gives up.
         self.hang_seconds = 30.0
         self._ids = itertools.count(1)
+        self.checkouts: dict[str, CheckoutRecord] = {}
+        self.sessions: dict[str, SessionRecord] = {}
+        # Where the storefront mutations deliver the app's webhooks (its base URL).
+        self.app_url: str | None = None
         self.asgi_app = Starlette(
             routes=[
                 Route("/.well-known/jwks.json", self._jwks, methods=["GET"]),
                 Route("/graphql/", self._graphql, methods=["POST"]),
-            ]
+            ],
+            # Saleor's API answers storefronts on any origin (django-cors-headers, all origins).
+            middleware=[
+                Middleware(
+                    CORSMiddleware,
+                    allow_origins=["*"],
+                    allow_methods=["POST", "OPTIONS"],
+                    allow_headers=["*"],
+                )
+            ],
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -1119,7 +1159,7 @@ class SaleorDouble:
         app_id: str | None = None,
         active: bool = True,
         permissions: Sequence[str] = ("HANDLE_PAYMENTS",),
-        identifier: str = "saleor-alipay-app",
+        identifier: str = "saleor.alipay.scan-to-bind",  # the manifest's id, as Saleor takes it
         name: str = "Alipay",
     ) -> AppRecord:
         """An app and its token, as `appInstall` creates them before the token handshake."""
@@ -1294,7 +1334,7 @@ class SaleorDouble:
         if operation.operation is OperationType.SUBSCRIPTION:
             self.calls.append(GraphQLCall(operation_name, query, variables, token, 400))
             return self._reject(query, ["Subscriptions are not allowed over HTTP."])
-        result = execute(
+        executed = execute(
             self.schema,
             document,
             context_value=_RequestContext(self._app_for(token), self._staff_for(token)),
@@ -1302,6 +1342,8 @@ class SaleorDouble:
             operation_name=operation_name,
             field_resolver=self._resolve,
         )
+        # The storefront's mutations deliver webhooks: their resolvers are coroutines.
+        result = await executed if inspect.isawaitable(executed) else executed
         assert isinstance(result, ExecutionResult)
         request_errors = [e for e in result.errors or [] if e.path is None]
         status_code = 400 if request_errors and result.data is None else 200
@@ -1329,6 +1371,11 @@ class SaleorDouble:
                 ("Mutation", "tokenCreate"): self._token_create,
                 ("Mutation", "appInstall"): self._app_install,
                 ("Query", "appsInstallations"): self._apps_installations,
+                ("Query", "checkout"): self._query_checkout,
+                ("Mutation", "paymentGatewayInitialize"): self._payment_gateway_initialize,
+                ("Mutation", "transactionInitialize"): self._transaction_initialize,
+                ("Mutation", "transactionProcess"): self._transaction_process,
+                ("Mutation", "checkoutComplete"): self._checkout_complete,
             }
             handler = handlers.get((parent, info.field_name))
             if handler is None:
@@ -1619,6 +1666,277 @@ class SaleorDouble:
             "transactionEvent": record.as_graphql(),
             "errors": [],
         }
+
+    # -- the storefront's side: checkouts and their payment sessions (§4.1-§4.3, §8.3) ---------
+
+    def create_checkout(
+        self,
+        total: Decimal,
+        *,
+        channel_slug: str | None = None,
+        customer: Customer | None = None,
+        guest: bool = False,
+    ) -> CheckoutRecord:
+        """A checkout to pay for `total`, the default customer's unless `guest` or `customer`."""
+        checkout = CheckoutRecord(
+            id=global_id("Checkout", uuid.uuid4()),
+            channel=self.channel(channel_slug),
+            total=total,
+            customer=None if guest else (customer or self.customer),
+        )
+        self.checkouts[checkout.id] = checkout
+        return checkout
+
+    def charge_status(self, checkout: CheckoutRecord) -> str:
+        """Charged plus pending (a CHARGE_REQUEST that counts) against the total (§4.2, §8.3)."""
+        covered = Decimal(0)
+        for transaction_id in checkout.transaction_ids:
+            events = self.transaction_events[transaction_id]
+            settled = {e.psp_reference for e in events if e.type in _FINAL_CHARGE}
+            # Saleor recalculates amounts per pspReference: a repeated success counts once.
+            seen: set[tuple[str, str]] = set()
+            for event in events:
+                if (event.type, event.psp_reference) in seen:
+                    continue
+                seen.add((event.type, event.psp_reference))
+                if event.type == "CHARGE_SUCCESS" or (
+                    event.type == "CHARGE_REQUEST"
+                    and event.include_in_calculations
+                    and event.psp_reference not in settled
+                ):
+                    covered += event.amount
+        if covered == 0:
+            return "NONE"
+        if covered < checkout.total:
+            return "PARTIAL"
+        return "FULL" if covered == checkout.total else "OVERCHARGED"
+
+    def _checkout_of(self, checkout_id: str) -> CheckoutRecord:
+        checkout = self.checkouts.get(checkout_id)
+        if checkout is None:
+            raise GraphQLError(f"Couldn't resolve id: {checkout_id}.")
+        return checkout
+
+    def _query_checkout(self, _info: Info, id: str | None = None, **_args: Any) -> Any:
+        checkout = self.checkouts.get(id or "")
+        if checkout is None or checkout.order_id is not None:
+            return None
+        return {"id": checkout.id, "chargeStatus": self.charge_status(checkout)}
+
+    async def _deliver_to_app(self, event: SyncEvent, payload: dict[str, Any]) -> Any:
+        """Deliver a session webhook to the installed app; its answer, or None when the
+        delivery failed or the answer is one Saleor refuses."""
+        if self.app_url is None:
+            raise SaleorDoubleError("set `double.app_url` to deliver the storefront's webhooks")
+        response = await self.deliver(self.app_url + event.path, event, payload)
+        if response.status_code != 200:
+            return None
+        answer = response.json()
+        try:
+            self.validate_response(event, answer)
+        except AssertionError:
+            return None
+        return answer
+
+    def _source_overrides(self, checkout: CheckoutRecord) -> dict[str, Any]:
+        return {
+            "channel_slug": checkout.channel.slug,
+            "customer": checkout.customer,
+            "guest": checkout.customer is None,
+            "sourceObject": {"id": checkout.id},
+        }
+
+    async def _payment_gateway_initialize(
+        self, _info: Info, id: str, paymentGateways: list[Any] | None = None, **args: Any
+    ) -> dict[str, Any]:
+        checkout = self._checkout_of(id)
+        app = self.installed_app
+        amount = args.get("amount")
+        configs = []
+        for gateway in paymentGateways or []:
+            if gateway["id"] != app.identifier:
+                continue
+            payload = self.payload(
+                SyncEvent.PAYMENT_GATEWAY_INITIALIZE_SESSION,
+                amount=Decimal(str(amount)) if amount is not None else checkout.total,
+                data=gateway.get("data"),
+                **self._source_overrides(checkout),
+            )
+            answer = await self._deliver_to_app(
+                SyncEvent.PAYMENT_GATEWAY_INITIALIZE_SESSION, payload
+            )
+            if answer is None:
+                configs.append(
+                    {
+                        "id": gateway["id"],
+                        "data": None,
+                        "errors": [{"code": "INVALID", "message": "Failed to delivery request."}],
+                    }
+                )
+            else:
+                configs.append({"id": gateway["id"], "data": answer.get("data"), "errors": []})
+        return {"gatewayConfigs": configs, "errors": []}
+
+    def _session_event(
+        self, transaction: TransactionRecord, answer: Any, amount: Decimal
+    ) -> TransactionEventRecord:
+        """The event Saleor makes of a session answer (an invalid one: CHARGE_FAILURE)."""
+        if answer is None:
+            kind, psp, message, value = "CHARGE_FAILURE", "", "Failed to delivery request.", amount
+        else:
+            kind = answer["result"]
+            psp = str(answer.get("pspReference") or "")
+            message = str(answer.get("message") or "")
+            given = answer.get("amount")
+            value = Decimal(str(given)) if given is not None else amount
+        record = TransactionEventRecord(
+            id=global_id("TransactionEvent", next(self._ids)),
+            type=kind,
+            psp_reference=psp,
+            amount=quantize(value, transaction.currency),
+            currency=transaction.currency,
+            created_at=_now_iso(),
+            message=message[:512],
+            external_url="",
+            app_id=transaction.app_id,
+        )
+        self.transaction_events[transaction.id].append(record)
+        if psp and not transaction.psp_reference:
+            transaction.psp_reference = psp
+        if answer is not None and answer.get("actions") is not None:
+            transaction.actions = list(answer["actions"])
+        return record
+
+    @staticmethod
+    def _session_result(
+        transaction: TransactionRecord, event: TransactionEventRecord, data: Any
+    ) -> dict[str, Any]:
+        return {
+            "transaction": {"id": transaction.id},
+            "transactionEvent": {"type": event.type, "message": event.message},
+            "data": data,
+            "errors": [],
+        }
+
+    async def _transaction_initialize(
+        self, _info: Info, id: str, paymentGateway: Mapping[str, Any], **args: Any
+    ) -> dict[str, Any]:
+        checkout = self._checkout_of(id)
+        app = self.installed_app
+
+        def error(field_name: str, code: str, message: str) -> dict[str, Any]:
+            return {
+                "transaction": None,
+                "transactionEvent": None,
+                "data": None,
+                "errors": [{"field": field_name, "code": code, "message": message}],
+            }
+
+        if paymentGateway["id"] != app.identifier:
+            return error("paymentGateway", "NOT_FOUND", "App not found.")
+        key = args.get("idempotencyKey") or str(uuid.uuid4())
+        amount = quantize(
+            Decimal(str(args["amount"])) if args.get("amount") is not None else checkout.total,
+            checkout.channel.currency_code,
+        )
+        existing = next((tid for tid, s in self.sessions.items() if s.idempotency_key == key), None)
+        if existing is not None:
+            session = self.sessions[existing]
+            if session.checkout_id != checkout.id or session.amount != amount:
+                return error(
+                    "idempotencyKey",
+                    "UNIQUE",
+                    "Different transaction with provided idempotency key already exists.",
+                )
+            transaction = self.transactions[existing]
+        else:
+            transaction = self.create_transaction(
+                app_id=app.id, currency=checkout.channel.currency_code
+            )
+            self.sessions[transaction.id] = SessionRecord(checkout.id, amount, key)
+            checkout.transaction_ids.append(transaction.id)
+            # Saleor's request event, kept out of the amounts.
+            self.transaction_events[transaction.id].append(
+                TransactionEventRecord(
+                    id=global_id("TransactionEvent", next(self._ids)),
+                    type="CHARGE_REQUEST",
+                    psp_reference="",
+                    amount=amount,
+                    currency=transaction.currency,
+                    created_at=_now_iso(),
+                    message="",
+                    external_url="",
+                    app_id=app.id,
+                    include_in_calculations=False,
+                )
+            )
+        payload = self.payload(
+            SyncEvent.TRANSACTION_INITIALIZE_SESSION,
+            amount=amount,
+            transaction={"id": transaction.id},
+            data=paymentGateway.get("data"),
+            idempotencyKey=key,
+            **self._source_overrides(checkout),
+        )
+        answer = await self._deliver_to_app(SyncEvent.TRANSACTION_INITIALIZE_SESSION, payload)
+        event = self._session_event(transaction, answer, amount)
+        return self._session_result(transaction, event, answer.get("data") if answer else None)
+
+    async def _transaction_process(
+        self, _info: Info, id: str | None = None, data: Any = None, **_args: Any
+    ) -> dict[str, Any]:
+        transaction = self.transactions.get(id or "")
+        session = self.sessions.get(id or "")
+        if transaction is None or session is None:
+            return {
+                "transaction": None,
+                "transactionEvent": None,
+                "data": None,
+                "errors": [
+                    {"code": "INVALID", "message": "Missing call of `transactionInitialize`."}
+                ],
+            }
+        events = self.transaction_events[transaction.id]
+        final = next(
+            (
+                e
+                for e in events
+                if e.type in _FINAL_CHARGE
+                or (e.type == "CHARGE_REQUEST" and e.include_in_calculations)
+            ),
+            None,
+        )
+        if final is not None:
+            # The session is over: the event as it stands, without calling the app (§8.3).
+            return self._session_result(transaction, final, None)
+        checkout = self.checkouts[session.checkout_id]
+        payload = self.payload(
+            SyncEvent.TRANSACTION_PROCESS_SESSION,
+            amount=session.amount,
+            transaction={"id": transaction.id},
+            data=data,
+            **self._source_overrides(checkout),
+        )
+        answer = await self._deliver_to_app(SyncEvent.TRANSACTION_PROCESS_SESSION, payload)
+        event = self._session_event(transaction, answer, session.amount)
+        return self._session_result(transaction, event, answer.get("data") if answer else None)
+
+    def _checkout_complete(self, _info: Info, id: str | None = None, **_args: Any) -> Any:
+        checkout = self._checkout_of(id or "")
+        if checkout.order_id is None:
+            if self.charge_status(checkout) not in ("FULL", "OVERCHARGED"):
+                return {
+                    "order": None,
+                    "errors": [
+                        {
+                            "code": "CHECKOUT_NOT_FULLY_PAID",
+                            "message": "The authorized amount doesn't cover the checkout's "
+                            "total amount.",
+                        }
+                    ],
+                }
+            checkout.order_id = global_id("Order", uuid.uuid4())
+        return {"order": {"id": checkout.order_id}, "errors": []}
 
     # -- outbound HTTP: deliveries, installation, manifest ---------------------------------------
 

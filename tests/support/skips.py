@@ -64,6 +64,11 @@ ALLOWED: Final = (
         "tests/admin/test_dashboard_browser.py",
     ),
     AllowedSkip(
+        "the browser tests need Debian's chromium",
+        re.compile(r"^browser tests need Debian's chromium at "),
+        "tests/storefront/test_widget_browser.py",
+    ),
+    AllowedSkip(
         "PostgreSQL-only tests on SQLite",
         re.compile(r"^(PostgreSQL only|two app processes need a shared PostgreSQL)\b"),
         sqlite_only=True,

@@ -203,6 +203,7 @@ async def started_stack(
     ):
         response = await double.install(app.url + "/api/register")
         assert response.status_code == 200, response.text
+        double.app_url = app.url
         stack = Stack(
             settings=app_settings,
             saleor=double,

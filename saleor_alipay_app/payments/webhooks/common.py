@@ -194,7 +194,11 @@ async def response_for(
             )
         case PaymentStatus.AWAITING_BINDING:
             binding = await binding_of(deps, payment)
-            data = binding_data(binding) if binding is not None else {"status": "PENDING"}
+            data = (
+                binding_data(binding, ctx.base_url)
+                if binding is not None
+                else {"status": "PENDING"}
+            )
             return SessionResponse(
                 SessionResult.CHARGE_ACTION_REQUIRED,
                 psp_reference=psp,
@@ -285,12 +289,12 @@ async def where_it_stands(
     return await response_for(deps, ctx, payment, polling=True)
 
 
-def tokenization_qr(binding: BindingSession) -> dict[str, Any]:
+def tokenization_qr(binding: BindingSession, base_url: str) -> dict[str, Any]:
     """The tokenization answer that shows a binding's QR code."""
     return TokenizationResponse(
         TokenizationResult.ADDITIONAL_ACTION_REQUIRED,
         id=binding.auth_state,
-        data=binding_data(binding),
+        data=binding_data(binding, base_url),
     ).body()
 
 

@@ -69,7 +69,7 @@ async def initialize_tokenization(
         )
     except PaymentError as exc:
         return tokenization_failed(exc.shopper_message)
-    return tokenization_qr(binding)
+    return tokenization_qr(binding, ctx.base_url)
 
 
 Payload = UserChannelEvent

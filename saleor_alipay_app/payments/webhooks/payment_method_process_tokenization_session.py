@@ -77,7 +77,7 @@ async def process_tokenization(
                     )
                 except PaymentError as exc:
                     return tokenization_failed(exc.shopper_message)
-            return tokenization_qr(binding)
+            return tokenization_qr(binding, ctx.base_url)
 
 
 Payload = UserChannelEvent
