@@ -30,8 +30,7 @@ from saleor_alipay_app.installations import endpoints as register
 from saleor_alipay_app.logs import configure_logging
 from saleor_alipay_app.overview import endpoints as overview_endpoints
 from saleor_alipay_app.payments import endpoints as antom_notifications
-from saleor_alipay_app.payments import monitoring
-from saleor_alipay_app.payments import status_stream
+from saleor_alipay_app.payments import monitoring, status_stream
 from saleor_alipay_app.payments.sweeper import Sweeper
 from saleor_alipay_app.payments.webhooks import router as payment_webhooks
 from saleor_alipay_app.reconciliation import endpoints as reconciliation_endpoints
