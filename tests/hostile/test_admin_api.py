@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from saleor_alipay_app.admin import endpoints as admin_endpoints
 from saleor_alipay_app.antom.keys import private_key_base64, public_key_base64
 from saleor_alipay_app.customs import endpoints as customs_endpoints
+from saleor_alipay_app.overview import endpoints as overview_endpoints
 from saleor_alipay_app.reconciliation import endpoints as reconciliation_endpoints
 from saleor_alipay_app.web import create_app
 from tests.customs.conftest import add_cn_channel, cn_purchase, declaration_body
@@ -31,6 +32,7 @@ ADMIN_ROUTES = [
         admin_endpoints.router,
         customs_endpoints.router,
         reconciliation_endpoints.router,
+        overview_endpoints.router,
     )
     for route in router.routes
     if isinstance(route, APIRoute)

@@ -2000,7 +2000,7 @@ class SaleorDouble:
         app_id: str | None = None,
         active: bool = True,
         permissions: Sequence[str] = ("HANDLE_PAYMENTS",),
-        identifier: str = "saleor-alipay-app",
+        identifier: str = "saleor.alipay.scan-to-bind",  # the manifest's id, as Saleor takes it
         name: str = "Alipay",
     ) -> httpx.Response:
         """`appInstall`'s token handshake (§2 step 3): create the app and its token, POST the
