@@ -30,6 +30,7 @@ from saleor_alipay_app.antom.keys import private_key_pem, public_key_pem
 from saleor_alipay_app.channels.models import ChannelConfig
 from saleor_alipay_app.saleor.events import SyncEvent
 from tests.overview.seed import STUCK_PAYMENT, seed
+from tests.support.browser import launched_chromium, require_chromium
 from tests.support.saleor_double import Channel, Customer, global_id
 from tests.support.servers import RunningServer, serve_in_loop
 from tests.support.stack import (
@@ -44,30 +45,9 @@ from tests.support.stack import (
 
 from .conftest import payment_notified
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+require_chromium()
 
-try:
-    from playwright.async_api import Browser, Frame, FrameLocator, Page, async_playwright
-except ImportError:  # pragma: no cover - depends on the machine
-    pytest.skip(
-        "browser tests need the PyPI package playwright (pip install -e '.[test]')",
-        allow_module_level=True,
-    )
-if not Path(CHROMIUM).exists():  # pragma: no cover - depends on the machine
-    pytest.skip(
-        f"browser tests need Debian's chromium at {CHROMIUM} (apt-get install -y chromium)",
-        allow_module_level=True,
-    )
+from playwright.async_api import Browser, Frame, FrameLocator, Page  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 OUTER_PAGE = r"""<!doctype html>
@@ -189,14 +169,8 @@ async def outer_page(stack: Stack, token: str, *, theme: str = "light", locale: 
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
-        try:
-            yield launched
-        finally:
-            await launched.close()
+    async with launched_chromium() as launched:
+        yield launched
 
 
 async def open_dashboard(

@@ -21,33 +21,13 @@ from saleor_alipay_app.agreements.models import BindingSession
 from saleor_alipay_app.config import Settings
 from saleor_alipay_app.payments import status_stream
 from tests.payments.test_sessions import expire_binding
+from tests.support.browser import launched_chromium, require_chromium
 from tests.support.saleor_double import CheckoutRecord
 from tests.support.stack import Stack, app_rows, started_stack
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+require_chromium()
 
-try:
-    from playwright.async_api import Browser, Page, async_playwright
-except ImportError:  # pragma: no cover - depends on the machine
-    pytest.skip(
-        "browser tests need the PyPI package playwright (pip install -e '.[test]')",
-        allow_module_level=True,
-    )
-if not Path(CHROMIUM).exists():  # pragma: no cover - depends on the machine
-    pytest.skip(
-        f"browser tests need Debian's chromium at {CHROMIUM} (apt-get install -y chromium)",
-        allow_module_level=True,
-    )
+from playwright.async_api import Browser, Page  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -63,14 +43,8 @@ async def stack(
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
-        try:
-            yield launched
-        finally:
-            await launched.close()
+    async with launched_chromium() as launched:
+        yield launched
 
 
 class Shop:
