@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import re
 import secrets
@@ -31,14 +32,16 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-import aiohttp
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from driver import Prepared  # noqa: E402  (bench/driver.py, beside this script)
+from driver import drive as drive_requests  # noqa: E402
 
 from saleor_alipay_app.agreements.models import Agreement  # noqa: E402
 from saleor_alipay_app.agreements.service import ACCESS_TOKEN_PURPOSE  # noqa: E402
@@ -72,13 +75,6 @@ AMOUNT = Decimal("1.00")
 SLOW_MS = 2000.0
 
 
-@dataclass(frozen=True)
-class Prepared:
-    url: str
-    headers: dict[str, str]
-    body: bytes
-
-
 @dataclass
 class Run:
     name: str
@@ -102,36 +98,24 @@ class Run:
         return sum(1 for ms in self.latencies_ms if ms > SLOW_MS)
 
 
-async def drive(name: str, requests: list[Prepared], concurrency: int, max_seconds: float) -> Run:
-    """POST each prepared request once, ``concurrency`` at a time; 200 counts as done."""
-    latencies: list[float] = []
-    errors = 0
-    queue = list(reversed(requests))
-    connector = aiohttp.TCPConnector(limit=concurrency)
-    timeout = aiohttp.ClientTimeout(total=30)
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
-        started = time.perf_counter()
-        stop_at = started + max_seconds
+async def drive(
+    name: str,
+    requests: list[Prepared],
+    concurrency: int,
+    max_seconds: float,
+    ok: Callable[[int, bytes], bool],
+) -> Run:
+    driven = await drive_requests(requests, concurrency, max_seconds, ok)
+    return Run(name, concurrency, driven.latencies_ms, driven.errors, driven.ended - driven.started)
 
-        async def worker() -> None:
-            nonlocal errors
-            while queue and time.perf_counter() < stop_at:
-                item = queue.pop()
-                t0 = time.perf_counter()
-                try:
-                    async with session.post(item.url, data=item.body, headers=item.headers) as r:
-                        await r.read()
-                        ok = r.status == 200
-                except (aiohttp.ClientError, TimeoutError):
-                    ok = False
-                if ok:
-                    latencies.append((time.perf_counter() - t0) * 1000)
-                else:
-                    errors += 1
 
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        seconds = time.perf_counter() - started
-    return Run(name, concurrency, latencies, errors, seconds)
+def charged(status: int, body: bytes) -> bool:
+    """A one-click answer that took the money (anything else counts as an error)."""
+    return status == 200 and json.loads(body).get("result") == "CHARGE_SUCCESS"
+
+
+def pay_succeeded(status: int, body: bytes) -> bool:
+    return status == 200 and b'"resultStatus":"S"' in body
 
 
 async def saved_wallet(stack: Stack) -> str:
@@ -262,14 +246,17 @@ async def run(args: argparse.Namespace, settings: Settings, tmp: Path) -> list[R
         method_id = await saved_wallet(stack)
         token = await access_token(settings, method_id)
         warm = one_click_requests(stack, method_id, 20)
-        await drive("warm-up", warm, 4, args.max_seconds)
-        await drive("warm-up", direct_pay_requests(stack, token, 20), 4, args.max_seconds)
+        await drive("warm-up", warm, 4, args.max_seconds, charged)
+        direct_warm = direct_pay_requests(stack, token, 20)
+        await drive("warm-up", direct_warm, 4, args.max_seconds, pay_succeeded)
         for concurrency in (1, 32):
             count = args.requests if concurrency > 1 else max(20, args.requests // 4)
             clicks = one_click_requests(stack, method_id, count)
             direct = direct_pay_requests(stack, token, count)
-            runs.append(await drive("direct pay", direct, concurrency, args.max_seconds))
-            runs.append(await drive("one-click", clicks, concurrency, args.max_seconds))
+            runs.append(
+                await drive("direct pay", direct, concurrency, args.max_seconds, pay_succeeded)
+            )
+            runs.append(await drive("one-click", clicks, concurrency, args.max_seconds, charged))
             print(f"  measured at {concurrency} concurrent", flush=True)
     return runs
 

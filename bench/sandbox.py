@@ -51,6 +51,8 @@ SCRIPT = Path(__file__).resolve()
 ROOT = SCRIPT.parents[1]
 sys.path.insert(0, str(ROOT))
 
+from driver import Prepared, drive  # noqa: E402  (bench/driver.py, beside this script)
+
 from saleor_alipay_app.antom.client import encode_body, signed_headers  # noqa: E402
 from saleor_alipay_app.antom.keys import generate_private_key, public_key_pem  # noqa: E402
 from saleor_alipay_app.antom.models import (  # noqa: E402
@@ -157,13 +159,6 @@ async def wait_up(session: aiohttp.ClientSession, url: str, proc: subprocess.Pop
 
 
 # -- signed calls ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Prepared:
-    url: str
-    headers: dict[str, str]
-    body: bytes
 
 
 class Merchant:
@@ -282,38 +277,8 @@ class Run:
         return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
 
 
-async def drive(
-    requests: list[Prepared], concurrency: int, max_seconds: float
-) -> tuple[list[float], int, float, float]:
-    """POST each request once, ``concurrency`` at a time; (latencies, errors, start, end)."""
-    latencies: list[float] = []
-    errors = 0
-    queue = list(reversed(requests))
-    connector = aiohttp.TCPConnector(limit=concurrency)
-    timeout = aiohttp.ClientTimeout(total=30)
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
-        started = time.perf_counter()
-        stop_at = started + max_seconds
-
-        async def worker() -> None:
-            nonlocal errors
-            while queue and time.perf_counter() < stop_at:
-                item = queue.pop()
-                t0 = time.perf_counter()
-                try:
-                    async with session.post(item.url, data=item.body, headers=item.headers) as r:
-                        body = await r.read()
-                        ok = r.status == 200 and b'"resultStatus":"S"' in body
-                except (aiohttp.ClientError, TimeoutError):
-                    ok = False
-                if ok:
-                    latencies.append((time.perf_counter() - t0) * 1000)
-                else:
-                    errors += 1
-
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        ended = time.perf_counter()
-    return latencies, errors, started, ended
+def pay_succeeded(status: int, body: bytes) -> bool:
+    return status == 200 and b'"resultStatus":"S"' in body
 
 
 async def received(session: aiohttp.ClientSession, receiver: str) -> int:
@@ -379,13 +344,19 @@ async def measure_store(
         token = await agreement(session, merchant, notify_url)
         expected = await received(session, receiver)
         warm = [merchant.pay(token, notify_url) for _ in range(WARM_UP)]
-        latencies, _, _, _ = await drive(warm, 4, args.max_seconds)
+        latencies = (await drive(warm, 4, args.max_seconds, pay_succeeded)).latencies_ms
         expected += len(latencies)
         await notified_by(session, receiver, expected, time.perf_counter() + args.max_seconds)
         for concurrency in args.levels:
             pays = [merchant.pay(token, notify_url) for _ in range(args.requests)]
             cpu_before = (cpu_seconds(proc.pid), time.process_time(), cpu_seconds(receiver_pid))
-            latencies, errors, started, ended = await drive(pays, concurrency, args.max_seconds)
+            driven = await drive(pays, concurrency, args.max_seconds, pay_succeeded)
+            latencies, errors, started, ended = (
+                driven.latencies_ms,
+                driven.errors,
+                driven.started,
+                driven.ended,
+            )
             expected += len(latencies)
             done = await notified_by(session, receiver, expected, ended + args.max_seconds)
             cpu = (
