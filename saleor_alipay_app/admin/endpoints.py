@@ -209,6 +209,9 @@ async def payments(
 @router.get("/payments/{payment_request_id}")
 async def payment(payment_request_id: str, request: Request, user: Staff) -> dict[str, Any]:
     services = services_of(request)
+    await payment_staff.learn_order(
+        services.sessions, services.keys, services.saleor, user.installation_id, payment_request_id
+    )
     return await payment_staff.payment_detail(
         services.sessions, services.keys, user.installation_id, payment_request_id
     )

@@ -20,6 +20,7 @@ from saleor_alipay_app.errors import AppError, Forbidden, Invalid, TooLarge, Una
 from saleor_alipay_app.installations.deps import AppServices, app_services
 from saleor_alipay_app.installations.repository import InstallationRepository, normalize_api_url
 from saleor_alipay_app.saleor.client import SaleorError, SaleorUnavailable
+from saleor_alipay_app.saleor.documents import saleor_minor
 from saleor_alipay_app.saleor.jws import public_keys
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,12 @@ async def _read_token(request: Request) -> str:
     return token
 
 
+def _minor_text(version: str | None) -> str | None:
+    """ "3.24" from Saleor's version as it gives it; None for anything else."""
+    minor = saleor_minor(version)
+    return f"{minor[0]}.{minor[1]}" if minor else None
+
+
 async def register(request: Request) -> Response:
     services = app_services(request)
     api_url = _check_api_url(request.headers.get("saleor-api-url"), services)
@@ -117,6 +124,7 @@ async def register(request: Request) -> Response:
             jwks=jwks,
             keys=services.keys,
             app_url=services.base_url(request),
+            saleor_version=_minor_text(request.headers.get("saleor-schema-version")),
         )
     services.installations.clear()
     log.info("installed", extra={"saleor_api_url": api_url, "installation_id": installation.id})

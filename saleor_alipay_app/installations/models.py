@@ -27,6 +27,9 @@ class Installation(SQLModel, table=True):
     # The app's base URL as Saleor reached it at installation (APP_URL, or the register
     # request's own): what `configure` prints Antom's notification URLs with.
     app_url: str | None = Field(default=None, sa_column=Column(String(2048)))
+    # The Saleor it serves, as "major.minor": from the token request's Saleor-Schema-Version and
+    # each webhook's `version` (what reports may send depends on it).
+    saleor_version: str | None = Field(default=None, max_length=16)
     jwks: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONText))
     jwks_fetched_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     installed_at: datetime = Field(

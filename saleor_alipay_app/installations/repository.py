@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import or_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -47,6 +48,7 @@ class InstallationRepository:
         jwks: dict[str, Any],
         keys: KeyRing,
         app_url: str | None = None,
+        saleor_version: str | None = None,
     ) -> Installation:
         """Store an installation; a reinstall of the same Saleor replaces the old record.
 
@@ -62,6 +64,7 @@ class InstallationRepository:
         )
         record.saleor_domain = saleor_domain
         record.app_url = app_url
+        record.saleor_version = saleor_version or record.saleor_version
         record.app_id = app_id
         record.app_token_encrypted = keys.encrypt(app_token, TOKEN_PURPOSE)
         record.jwks = jwks
@@ -81,6 +84,20 @@ class InstallationRepository:
         record.jwks_fetched_at = utcnow()
         self.session.add(record)
         await self.session.flush()
+
+    async def save_saleor_version(self, installation_id: int, version: str) -> None:
+        """Record the Saleor an installation serves ("3.22"), when it says another one."""
+        await self.session.execute(
+            update(Installation)
+            .where(col(Installation.id) == installation_id)
+            .where(
+                or_(
+                    col(Installation.saleor_version).is_(None),
+                    col(Installation.saleor_version) != version,
+                )
+            )
+            .values(saleor_version=version)
+        )
 
     async def delete(self, installation: Installation) -> None:
         await self.session.delete(installation)

@@ -20,6 +20,7 @@ from saleor_alipay_app.errors import Forbidden, Invalid, TooLarge, Unauthorized
 from saleor_alipay_app.installations.deps import AppServices, app_services
 from saleor_alipay_app.installations.models import Installation
 from saleor_alipay_app.installations.repository import InstallationRepository
+from saleor_alipay_app.saleor.documents import saleor_minor
 from saleor_alipay_app.saleor.events import SyncEvent
 from saleor_alipay_app.saleor.jws import SignatureInvalid, verify_detached
 
@@ -115,6 +116,23 @@ def _same(stored: Installation, kept: Installation) -> bool:
     )
 
 
+async def _note_saleor_version(
+    services: AppServices, installation: Installation, version: object
+) -> None:
+    """Keep the installation's Saleor version current (a Saleor upgraded in place): written
+    only when a webhook names another major.minor than the one stored."""
+    minor = saleor_minor(version if isinstance(version, str) else None)
+    if minor is None:
+        return
+    text = f"{minor[0]}.{minor[1]}"
+    if installation.saleor_version == text:
+        return
+    assert installation.id is not None
+    async with transaction(services.sessions) as session:
+        await InstallationRepository(session).save_saleor_version(installation.id, text)
+    installation.saleor_version = text
+
+
 async def authenticate_webhook(request: Request, event: SyncEvent) -> SaleorWebhook:
     services = app_services(request)
     api_url = request.headers.get("saleor-api-url")
@@ -163,4 +181,5 @@ async def authenticate_webhook(request: Request, event: SyncEvent) -> SaleorWebh
             "EVENT_MISMATCH",
             f"Saleor-Event {header_event!r} delivered to the {event.header_value} route",
         )
+    await _note_saleor_version(services, installation, payload.get("version"))
     return SaleorWebhook(event=event, installation=installation, payload=payload, raw_body=body)

@@ -138,6 +138,10 @@ class Payment(SQLModel, table=True):
     saleor_transaction_id: str = Field(max_length=255, index=True)
     saleor_idempotency_key: str | None = Field(default=None, max_length=255)
     saleor_user_id: str | None = Field(default=None, max_length=255)
+    # Where the transaction belongs in Saleor: the checkout or order it was started on, and the
+    # order once Saleor names it (a staff action's payload, or Saleor asked for the dashboard).
+    saleor_checkout_id: str | None = Field(default=None, max_length=255)
+    saleor_order_id: str | None = Field(default=None, max_length=255)
     attempt: int = Field(sa_column=Column(Integer, nullable=False))
     payment_request_id: str = Field(sa_column=Column(String(64), unique=True, nullable=False))
     antom_payment_id: str | None = Field(default=None, max_length=64, index=True)
@@ -229,6 +233,9 @@ class SaleorReport(SQLModel, table=True):
     psp_reference: str = Field(max_length=128)
     amount: Decimal | None = Field(default=None, sa_column=Column(Numeric(20, 3)))
     message: str | None = Field(default=None, max_length=512)
+    # Sent beside a payment's outcome: the transaction's name and the payment method.
+    transaction_name: str | None = Field(default=None, max_length=255)
+    payment_method_name: str | None = Field(default=None, max_length=256)
     available_actions: list[str] | None = Field(default=None, sa_column=Column(JSONText))
     status: ReportStatus = Field(
         sa_column=Column(StrEnumType(ReportStatus, 16), nullable=False, index=True)

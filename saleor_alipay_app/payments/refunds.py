@@ -21,7 +21,7 @@ from saleor_alipay_app.payments.deps import PaymentDeps
 from saleor_alipay_app.payments.models import Payment, Refund, RefundStatus
 from saleor_alipay_app.payments.reporting import enqueue_report, report_key
 from saleor_alipay_app.payments.repository import PaymentsRepository
-from saleor_alipay_app.payments.service import REFUNDABLE_ACTIONS
+from saleor_alipay_app.payments.service import REFUNDABLE_ACTIONS, transaction_name
 from saleor_alipay_app.saleor.responses import ActionResponse, ActionResult
 
 REFUND_INQUIRY_BACKOFF = timedelta(seconds=5)
@@ -140,6 +140,7 @@ async def settle_refund(
             psp_reference=refund.refund_request_id,
             amount=refund_amount(refund),
             message=None if status is RefundStatus.SUCCEEDED else refund_failure_message(refund),
+            transaction_name=transaction_name(payment),
             send_after=deps.confirm_delay if delay_report else None,
         )
     crash_point("refund.settled")

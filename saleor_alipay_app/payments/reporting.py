@@ -31,10 +31,13 @@ from saleor_alipay_app.installations.repository import InstallationRepository
 from saleor_alipay_app.payments.models import ReportStatus, SaleorReport
 from saleor_alipay_app.payments.repository import PaymentsRepository
 from saleor_alipay_app.saleor.client import SaleorClient, SaleorError, SaleorUnavailable
+from saleor_alipay_app.saleor.documents import required_saleor, saleor_minor
 
 log = logging.getLogger(__name__)
 
 REPORT_DOCUMENT = "mutations/transaction_event_report.graphql"
+# The same with the payment method (`paymentMethodDetails`), for a Saleor that takes it.
+REPORT_WITH_DETAILS_DOCUMENT = "mutations/transaction_event_report_details.graphql"
 # Saleor's answers that will never change on a resend.
 FINAL_ERROR_CODES = {"INCORRECT_DETAILS", "ALREADY_EXISTS", "NOT_FOUND", "INVALID", "REQUIRED"}
 # A new report belongs to the caller that wrote it (it sends it at once, or delays it): the
@@ -55,6 +58,8 @@ async def enqueue_report(
     psp_reference: str,
     amount: Decimal | None,
     message: str | None = None,
+    transaction_name: str | None = None,
+    payment_method_name: str | None = None,
     available_actions: Sequence[str] | None = None,
     send_after: timedelta | None = None,
 ) -> str:
@@ -71,6 +76,8 @@ async def enqueue_report(
             psp_reference=psp_reference,
             amount=amount,
             message=(message or None) and message[:512],
+            transaction_name=(transaction_name or None) and transaction_name[:255],
+            payment_method_name=(payment_method_name or None) and payment_method_name[:256],
             available_actions=list(available_actions) if available_actions is not None else None,
             status=ReportStatus.PENDING,
             next_attempt_at=utcnow() + (SEND_LEASE if send_after is None else send_after),
@@ -156,11 +163,20 @@ class SaleorReporter:
             variables["message"] = report.message
         if report.available_actions is not None:
             variables["availableActions"] = report.available_actions
+        if report.transaction_name:
+            variables["named"] = True
+            variables["transactionName"] = report.transaction_name
+        document = REPORT_DOCUMENT
+        details_from = required_saleor(REPORT_WITH_DETAILS_DOCUMENT)
+        served = saleor_minor(installation.saleor_version)
+        if report.payment_method_name and served and details_from and served >= details_from:
+            document = REPORT_WITH_DETAILS_DOCUMENT
+            variables["paymentMethodDetails"] = {"other": {"name": report.payment_method_name}}
         try:
             data = await self.saleor.execute(
                 installation.saleor_api_url,
                 installation.app_token(self.keys),
-                REPORT_DOCUMENT,
+                document,
                 variables,
             )
         except SaleorUnavailable as exc:
@@ -169,6 +185,13 @@ class SaleorReporter:
             return ReportOutcome(ReportStatus.PENDING, str(exc))
         result = data.get("transactionEventReport") or {}
         errors = result.get("errors") or []
+        named = data.get("transactionUpdate") or {}
+        if named.get("errors"):
+            # Only the transaction's name: the outcome itself stands on the report's own answer.
+            log.warning(
+                "Saleor did not take the transaction's name",
+                extra={"report": report.report_key, "errors": str(named.get("errors"))[:300]},
+            )
         if not errors:
             crash_point("report.confirmed")
             return ReportOutcome(ReportStatus.DONE, None)

@@ -107,6 +107,18 @@ class PaymentsRepository:
         )
         return result.scalar_one_or_none()
 
+    async def note_order(
+        self, installation_id: int, saleor_transaction_id: str, order_id: str
+    ) -> None:
+        """Record the order a transaction's payments belong to (for the dashboard's links)."""
+        await self.session.execute(
+            update(Payment)
+            .where(col(Payment.installation_id) == installation_id)
+            .where(col(Payment.saleor_transaction_id) == saleor_transaction_id)
+            .where(col(Payment.saleor_order_id).is_(None))
+            .values(saleor_order_id=order_id[:255])
+        )
+
     async def payments_for_transaction(
         self, installation_id: int, saleor_transaction_id: str
     ) -> list[Payment]:

@@ -39,6 +39,10 @@ def payment_view(
         "paymentRequestId": payment.payment_request_id,
         "paymentId": payment.antom_payment_id,
         "transactionId": payment.saleor_transaction_id,
+        # Saleor's global ids of the order (null until Saleor names it) and of the checkout the
+        # transaction was started on: the dashboard opens the order's page.
+        "orderId": payment.saleor_order_id,
+        "checkoutId": payment.saleor_checkout_id,
         "attempt": payment.attempt,
         "channel": payment.channel_slug,
         "customerId": payment.saleor_user_id,

@@ -20,8 +20,16 @@ import logging
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from saleor_alipay_app.agreements.models import Agreement, AgreementStatus
-from saleor_alipay_app.agreements.service import ACCESS_TOKEN_PURPOSE, end_agreement, wallet_name
+from saleor_alipay_app.agreements.repository import AgreementRepository
+from saleor_alipay_app.agreements.service import (
+    ACCESS_TOKEN_PURPOSE,
+    display_name,
+    end_agreement,
+    wallet_name,
+)
 from saleor_alipay_app.antom.client import AntomUnavailable
 from saleor_alipay_app.antom.models import (
     CancelRequest,
@@ -98,6 +106,8 @@ async def create_payment(
     wallet: str,
     amount: Amount,
     status: PaymentStatus,
+    checkout_id: str | None = None,
+    order_id: str | None = None,
     agreement_id: int | None = None,
     binding_session_id: int | None = None,
     attempt: int = 1,
@@ -113,6 +123,8 @@ async def create_payment(
         saleor_transaction_id=transaction_id,
         saleor_idempotency_key=idempotency_key,
         saleor_user_id=user_id,
+        saleor_checkout_id=checkout_id,
+        saleor_order_id=order_id,
         attempt=attempt,
         payment_request_id=payment_request_id(installation_id, transaction_id, attempt),
         agreement_id=agreement_id,
@@ -226,6 +238,7 @@ async def send_pay(
                 code=code,
                 antom_payment_id=response.model.payment_id,
                 paid_at=response.model.payment_time or utcnow(),
+                method_name=display_name(agreement),
             )
         case Outcome.FAILURE | Outcome.RETRY_NEW_REQUEST if not response.verified:
             # An unsigned failure passes the signature rule (API.md §3) but proves nothing on a
@@ -272,9 +285,12 @@ async def settle(
     antom_payment_id: str | None = None,
     paid_at: datetime | None = None,
     report_now: bool = False,
+    method_name: str | None = None,
 ) -> Payment:
     """Store a final outcome once (the first final state wins) and queue its report: sent now
-    with ``report_now``, else left to the sweepers after the confirmation delay."""
+    with ``report_now``, else left to the sweepers after the confirmation delay. A caller that
+    holds the agreement names the payment method (``method_name``); else it is read when
+    needed."""
     async with transaction(deps.sessions) as session:
         payment, moved = await settle_in(
             PaymentsRepository(session),
@@ -285,6 +301,7 @@ async def settle(
             antom_payment_id=antom_payment_id,
             paid_at=paid_at,
             send_after=None if report_now else deps.confirm_delay,
+            method_name=method_name,
         )
     crash_point("payment.settled")
     if moved and report_now:
@@ -302,6 +319,7 @@ async def settle_in(
     antom_payment_id: str | None = None,
     paid_at: datetime | None = None,
     send_after: timedelta | None = None,
+    method_name: str | None = None,
 ) -> tuple[Payment, bool]:
     """`settle` in the caller's transaction: (the payment, whether this call moved it). The
     report is queued with ``send_after`` (None: whoever sends it now holds it for a lease)."""
@@ -318,7 +336,7 @@ async def settle_in(
     payment = moved or await repo.payment(payment_id)
     assert payment is not None
     if moved:
-        await enqueue_final_report(repo, payment, send_after=send_after)
+        await enqueue_final_report(repo, payment, send_after=send_after, method_name=method_name)
     return payment, moved is not None
 
 
@@ -343,9 +361,17 @@ def _event_type(payment: Payment) -> str:
 
 
 async def enqueue_final_report(
-    repo: PaymentsRepository, payment: Payment, *, send_after: timedelta | None = None
+    repo: PaymentsRepository,
+    payment: Payment,
+    *,
+    send_after: timedelta | None = None,
+    method_name: str | None = None,
 ) -> str:
+    """Queue the report of a final payment, with what a session answer would have said: the
+    same message, the transaction's name and, for a success, the payment method."""
     event_type = _event_type(payment)
+    if event_type == "CHARGE_SUCCESS" and method_name is None:
+        method_name = await payment_method_name(repo.session, payment)
     return await enqueue_report(
         repo,
         installation_id=payment.installation_id,
@@ -354,9 +380,33 @@ async def enqueue_final_report(
         psp_reference=payment.payment_request_id,
         amount=major_amount(payment),
         message=outcome_message(payment),
+        transaction_name=transaction_name(payment),
+        payment_method_name=method_name if event_type == "CHARGE_SUCCESS" else None,
         available_actions=REFUNDABLE_ACTIONS if event_type == "CHARGE_SUCCESS" else [],
         send_after=send_after,
     )
+
+
+def transaction_name(payment: Payment) -> str:
+    """The name Saleor shows on the transaction (its dashboard's payment card), e.g.
+    "Alipay+ AlipayHK"."""
+    return f"Alipay+ {wallet_name(payment.wallet)}"
+
+
+def method_name(payment: Payment, agreement: Agreement | None) -> str:
+    """The payment method Saleor shows for a paid transaction: the saved wallet with its masked
+    login ("AlipayHK 852****1234") when ``agreement`` is the payment's, else the wallet alone.
+    The same in a session's answer and in a report."""
+    if agreement is None or agreement.id != payment.agreement_id:
+        return wallet_name(payment.wallet)
+    return display_name(agreement)
+
+
+async def payment_method_name(session: AsyncSession, payment: Payment) -> str:
+    """`method_name`, reading the payment's agreement."""
+    if payment.agreement_id is None:
+        return wallet_name(payment.wallet)
+    return method_name(payment, await AgreementRepository(session).agreement(payment.agreement_id))
 
 
 def outcome_message(payment: Payment) -> str:

@@ -3,6 +3,7 @@ Antom where one stands."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -14,8 +15,8 @@ from saleor_alipay_app.agreements.repository import AgreementRepository
 from saleor_alipay_app.agreements.schemas import agreement_view
 from saleor_alipay_app.agreements.staff import find_agreement
 from saleor_alipay_app.channels.deps import ANTOM_BUDGET
-from saleor_alipay_app.crypto import KeyRing
-from saleor_alipay_app.db import Sessions
+from saleor_alipay_app.crypto import CryptoError, KeyRing
+from saleor_alipay_app.db import Sessions, transaction
 from saleor_alipay_app.errors import (
     Invalid,
     NotFound,
@@ -24,6 +25,7 @@ from saleor_alipay_app.history.models import HistorySubject
 from saleor_alipay_app.history.repository import HistoryRepository
 from saleor_alipay_app.history.schemas import history_view
 from saleor_alipay_app.http import deadline_in
+from saleor_alipay_app.installations.repository import InstallationRepository
 from saleor_alipay_app.payments.deps import PaymentDeps
 from saleor_alipay_app.payments.models import Payment, PaymentStatus, RefundStatus
 from saleor_alipay_app.payments.refunds import inquire_refund
@@ -35,6 +37,7 @@ from saleor_alipay_app.payments.schemas import (
     report_view,
 )
 from saleor_alipay_app.payments.service import inquire_once
+from saleor_alipay_app.saleor.client import SaleorClient, SaleorError
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +113,55 @@ async def _payment(session: AsyncSession, installation_id: int, payment_request_
     if payment is None:
         raise NotFound("PAYMENT_NOT_FOUND", f"no payment {payment_request_id}")
     return payment
+
+
+# How long the payment page waits for Saleor to name a transaction's order.
+ORDER_LOOKUP_SECONDS = 3.0
+ORDER_DOCUMENT = "queries/transaction_order.graphql"
+
+
+async def learn_order(
+    sessions: Sessions,
+    keys: KeyRing,
+    saleor: SaleorClient,
+    installation_id: int,
+    payment_request_id: str,
+) -> None:
+    """Ask Saleor which order a payment's transaction belongs to, when the app does not know it
+    yet (a checkout's transaction moves to its order at checkoutComplete, and no webhook says
+    so), and keep the answer. Best effort: the page shows no link when Saleor cannot say."""
+    async with sessions() as session:
+        payment = await PaymentsRepository(session).payment_in(installation_id, payment_request_id)
+        if payment is None or payment.saleor_order_id is not None:
+            return
+        if payment.status is not PaymentStatus.SUCCEEDED:
+            return  # a checkout is completed once paid: before that there is no order to find
+        installation = await InstallationRepository(session).get(installation_id)
+    if installation is None:
+        return
+    try:
+        async with asyncio.timeout(ORDER_LOOKUP_SECONDS):
+            data = await saleor.execute(
+                installation.saleor_api_url,
+                installation.app_token(keys),
+                ORDER_DOCUMENT,
+                {"id": payment.saleor_transaction_id},
+            )
+    except (SaleorError, TimeoutError, CryptoError) as exc:
+        log.info(
+            "Saleor did not name the transaction's order",
+            extra={"payment": payment_request_id, "reason": type(exc).__name__},
+        )
+        return
+    found = data.get("transaction")
+    order = found.get("order") if isinstance(found, dict) else None
+    order_id = order.get("id") if isinstance(order, dict) else None
+    if not isinstance(order_id, str) or not order_id:
+        return
+    async with transaction(sessions) as session:
+        await PaymentsRepository(session).note_order(
+            installation_id, payment.saleor_transaction_id, order_id
+        )
 
 
 async def payment_detail(

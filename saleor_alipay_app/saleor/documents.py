@@ -10,6 +10,7 @@ fragment it spreads, transitively, so the result can be sent to Saleor as it is 
 from __future__ import annotations
 
 import os
+import re
 from functools import cache
 from pathlib import Path
 from typing import Final
@@ -149,3 +150,26 @@ def load_document(relative: str) -> str:
     """A complete document from `graphql/`, e.g.
     `load_document("subscriptions/transaction_initialize_session.graphql")`."""
     return _default_loader().load(relative)
+
+
+# A document that needs a Saleor newer than the app's minimum says so on its first line, e.g.
+# "# Needs Saleor 3.22." The app sends it only to such a Saleor (the tests check each document
+# against the version it names, and every other one against 3.21).
+_NEEDS_SALEOR = re.compile(r"#\s*Needs Saleor (\d+)\.(\d+)\b")
+
+
+def required_saleor(relative: str) -> tuple[int, int] | None:
+    """The (major, minor) a document needs, when it names one on its first line."""
+    first_line = load_document(relative).split("\n", 1)[0]
+    found = _NEEDS_SALEOR.match(first_line)
+    return (int(found[1]), int(found[2])) if found else None
+
+
+MIN_SALEOR: Final = (3, 21)
+
+
+def saleor_minor(text: str | None) -> tuple[int, int] | None:
+    """(major, minor) of a Saleor version as Saleor gives it: "3.24" (Saleor-Schema-Version),
+    "3.24.0-a.0" (a webhook's `version`); None when it is not one."""
+    found = re.match(r"\s*(\d{1,3})\.(\d{1,3})(?:\D|$)", text or "")
+    return (int(found[1]), int(found[2])) if found else None

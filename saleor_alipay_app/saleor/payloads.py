@@ -136,6 +136,8 @@ class ActionTransaction(_Model):
     psp_reference: str | None = Field(default=None, alias="pspReference")
     charged_amount: Money | None = Field(default=None, alias="chargedAmount")
     refunded_amount: Money | None = Field(default=None, alias="refundedAmount")
+    checkout: Ref | None = None
+    order: Ref | None = None
 
 
 class TransactionActionRequest(_Event):

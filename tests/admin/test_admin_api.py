@@ -21,6 +21,7 @@ from saleor_alipay_app.antom.keys import (
 from saleor_alipay_app.channels.models import ChannelConfig
 from saleor_alipay_app.payments.models import Payment, PaymentStatus, Refund
 from saleor_alipay_app.saleor.events import SyncEvent
+from tests.support.saleor_double import global_id
 from tests.support.servers import free_port
 from tests.support.stack import (
     CLIENT_ID,
@@ -489,3 +490,43 @@ async def test_the_dashboard_page_and_its_assets_are_served(stack: Stack) -> Non
     assert (await stack.http.get(stack.url("/static/logo.png"))).status_code == 200
     for name in ("secret.py", "..%2Fweb.py", "dashboard.js.map"):
         assert (await stack.http.get(stack.url(f"/static/{name}"))).status_code == 404, name
+
+
+async def test_a_payment_names_its_checkout_and_then_its_order(stack: Stack) -> None:
+    """The dashboard links a payment to its Saleor order: the checkout it was started on is
+    kept; the order, which Saleor makes at checkoutComplete without telling the app, is asked
+    of Saleor when the payment's page is opened (and kept), or taken from a staff action's
+    payload. Saleor out of reach: the page shows without it."""
+    payload, body = await stack.start_qr_payment(Decimal("50.00"))
+    transaction_id = payload["transaction"]["id"]
+    await stack.approve(body["data"]["bindingId"], login="85261234567")
+    await stack.wait_for(
+        lambda: any(e.type == "CHARGE_SUCCESS" for e in stack.reports(transaction_id)),
+        what="CHARGE_SUCCESS report",
+    )
+    psp = body["pspReference"]
+    detail = await admin(stack, "GET", f"/payments/{psp}")
+    assert detail["checkoutId"] == payload["sourceObject"]["id"]
+    assert detail["orderId"] is None  # the checkout is not completed yet
+
+    order_id = global_id("Order", "a1b2c3")
+    stack.saleor.transactions[transaction_id].order_id = order_id  # checkoutComplete
+    stack.saleor.fail_graphql = "http_500"
+    assert (await admin(stack, "GET", f"/payments/{psp}"))["orderId"] is None
+    stack.saleor.fail_graphql = None
+    assert (await admin(stack, "GET", f"/payments/{psp}"))["orderId"] == order_id
+    [listed] = (await admin(stack, "GET", "/payments"))["items"]
+    assert listed["orderId"] == order_id
+    asked = [c for c in stack.saleor.calls if c.operation_name == "TransactionOrder"]
+    await admin(stack, "GET", f"/payments/{psp}")
+    assert [c for c in stack.saleor.calls if c.operation_name == "TransactionOrder"] == asked
+
+    # A refund is asked on the order: its id comes with the payload.
+    other, _ = await qr_purchase(stack, Decimal("20.00"), login="85260000002")
+    refund = await stack.call(
+        SyncEvent.TRANSACTION_REFUND_REQUESTED, amount=Decimal("5.00"), transaction={"id": other}
+    )
+    assert refund["result"] == "REFUND_SUCCESS", refund
+    [row] = await app_rows(stack, Payment, saleor_transaction_id=other)
+    assert row.saleor_order_id == stack.saleor.transactions[other].order_id is not None
+    assert stack.saleor.invalid_documents == []

@@ -26,6 +26,7 @@ from saleor_alipay_app.antom import wallets as wallets_module
 from saleor_alipay_app.antom.wallets import CAPABILITIES, Wallet
 from saleor_alipay_app.config import Settings
 from saleor_alipay_app.db import transaction, utcnow
+from saleor_alipay_app.installations.models import Installation
 from saleor_alipay_app.payments.models import Payment, PaymentStatus
 from saleor_alipay_app.payments.service import payment_request_id
 from saleor_alipay_app.payments.webhooks import common as sessions_module
@@ -34,6 +35,7 @@ from tests.support.saleor_double import Customer, global_id
 from tests.support.stack import (
     Stack,
     app_database,
+    app_rows,
     eventually,
     qr_purchase,
     sandbox_authorizations,
@@ -475,3 +477,55 @@ async def test_a_report_says_what_the_session_answer_says(stack: Stack) -> None:
     method = (await stack.call(SyncEvent.LIST_STORED_PAYMENT_METHODS))["paymentMethods"][0]["id"]
     answer = await stack.call(INIT, amount=Decimal("12.00"), data={"storedPaymentMethodId": method})
     assert (answer["result"], answer["message"]) == ("CHARGE_SUCCESS", reported.message)
+
+
+async def test_reports_name_the_transaction_and_its_payment_method(stack: Stack) -> None:
+    """Every path gives Saleor the same message, payment method and transaction name: a first
+    purchase's report, and a one-click answer with the report that confirms it later."""
+    transaction_id, _ = await qr_purchase(stack)
+    first = stack.saleor.transactions[transaction_id]
+    assert first.name == "Alipay+ AlipayHK"
+    assert first.payment_method_details is not None
+    assert first.payment_method_details["type"] == "OTHER"
+    assert first.payment_method_details["name"].startswith("AlipayHK ")
+
+    method = (await stack.call(SyncEvent.LIST_STORED_PAYMENT_METHODS))["paymentMethods"][0]["id"]
+    payload = stack.saleor.payload(
+        INIT, amount=Decimal("12.00"), data={"storedPaymentMethodId": method}
+    )
+    answer = (await stack.deliver(INIT, payload)).json()
+    assert answer["result"] == "CHARGE_SUCCESS", answer
+    assert answer["paymentMethodDetails"] == first.payment_method_details
+    one_click = stack.saleor.transactions[payload["transaction"]["id"]]
+    # The session's answer cannot name a transaction: the confirming report does.
+    await stack.wait_for(
+        lambda: one_click.name == "Alipay+ AlipayHK", what="the one-click transaction's name"
+    )
+    assert one_click.payment_method_details == first.payment_method_details
+    assert stack.saleor.invalid_documents == []
+
+
+async def test_on_saleor_3_21_reports_name_the_transaction_without_a_payment_method(
+    stack: Stack,
+) -> None:
+    """Saleor 3.21 has no `paymentMethodDetails`: once a webhook says the Saleor is 3.21, reports
+    use the 3.21 document (the double refuses what 3.21 does not know), and still name the
+    transaction."""
+    [installation] = await app_rows(stack, Installation)
+    assert installation.saleor_version == "3.24"  # from the token request's header
+    stack.saleor.version = "3.21.5"
+    transaction_id, _ = await qr_purchase(stack)
+    [installation] = await app_rows(stack, Installation)
+    assert installation.saleor_version == "3.21"
+    transaction = stack.saleor.transactions[transaction_id]
+    assert transaction.name == "Alipay+ AlipayHK"
+    assert transaction.payment_method_details is None
+    [reported] = charge_successes(stack, transaction_id)
+    assert reported.message == "Paid with AlipayHK"
+    assert stack.saleor.invalid_documents == []
+    # Upgraded in place: the next webhook says so, and the next report carries the details.
+    stack.saleor.version = "3.22.0"
+    second, _ = await qr_purchase(stack, login="85260000001")
+    [installation] = await app_rows(stack, Installation)
+    assert installation.saleor_version == "3.22"
+    assert stack.saleor.transactions[second].payment_method_details is not None

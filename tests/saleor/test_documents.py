@@ -22,6 +22,7 @@ from saleor_alipay_app.saleor.documents import (
     DocumentError,
     DocumentLoader,
     load_document,
+    required_saleor,
     resolve_graphql_dir,
 )
 from saleor_alipay_app.saleor.events import SyncEvent
@@ -77,9 +78,18 @@ def test_fragment_files_are_used(relative: str) -> None:
 
 
 @pytest.mark.parametrize("relative", OPERATION_FILES)
-def test_no_document_needs_a_saleor_newer_than_3_21(schema: GraphQLSchema, relative: str) -> None:
-    usages = usages_newer_than(load_document(relative), (3, 21), schema=schema)
+def test_no_document_needs_a_saleor_newer_than_it_says(
+    schema: GraphQLSchema, relative: str
+) -> None:
+    """Every document works on Saleor 3.21, except one that names a newer Saleor on its first
+    line ("# Needs Saleor 3.22."), which the app sends only to such a Saleor."""
+    needs = required_saleor(relative) or (3, 21)
+    usages = usages_newer_than(load_document(relative), needs, schema=schema)
     assert [str(u) for u in usages] == []
+    if needs > (3, 21):
+        assert usages_newer_than(load_document(relative), (3, 21), schema=schema), (
+            f"{relative} says it needs Saleor {needs} but works on 3.21"
+        )
 
 
 @pytest.mark.parametrize("relative", OPERATION_FILES)
@@ -272,29 +282,50 @@ def test_app_id_query() -> None:
     ]
 
 
-def test_transaction_event_report_mutation(schema: GraphQLSchema) -> None:
-    document = parse(load_document("mutations/transaction_event_report.graphql"))
+REPORT_ARGUMENTS = {
+    "id",
+    "pspReference",
+    "type",
+    "amount",
+    "time",
+    "message",
+    "externalUrl",
+    "availableActions",
+}
+
+
+@pytest.mark.parametrize(
+    ("relative", "details"),
+    [
+        ("mutations/transaction_event_report.graphql", False),
+        ("mutations/transaction_event_report_details.graphql", True),
+    ],
+)
+def test_transaction_event_report_mutations(
+    schema: GraphQLSchema, relative: str, details: bool
+) -> None:
+    """Both forms report with the same arguments (the second adds the payment method, 3.22+),
+    and name the transaction only when asked (`@include(if: $named)`), without an event."""
+    document = parse(load_document(relative))
     operation = single_operation(document)
     assert operation.operation is OperationType.MUTATION
     variables = {v.variable.name.value for v in operation.variable_definitions or ()}
-    assert variables == {
-        "id",
-        "pspReference",
-        "type",
-        "amount",
-        "time",
-        "message",
-        "externalUrl",
-        "availableActions",
-    }
-    (report,) = operation.selection_set.selections
+    arguments = REPORT_ARGUMENTS | ({"paymentMethodDetails"} if details else set())
+    assert variables == arguments | {"named", "transactionName"}
+    report, update = operation.selection_set.selections
     assert isinstance(report, FieldNode)
-    assert {a.name.value for a in report.arguments or ()} == variables
+    assert report.name.value == "transactionEventReport"
+    assert {a.name.value for a in report.arguments or ()} == arguments
     payload_type = schema.get_type("TransactionEventReport")
     assert isinstance(payload_type, GraphQLObjectType)
     assert report.selection_set is not None
     fields = collect_fields(schema, fragments_of(document), report.selection_set, payload_type)
     assert set(fields) == {"alreadyProcessed", "transactionEvent", "errors"}
+    assert isinstance(update, FieldNode)
+    assert update.name.value == "transactionUpdate"
+    assert {a.name.value for a in update.arguments or ()} == {"id", "transaction"}
+    assert [d.name.value for d in update.directives or ()] == ["include"]
+    assert (required_saleor(relative) or (3, 21)) == ((3, 22) if details else (3, 21))
 
 
 # -- the loader ----------------------------------------------------------------------------------

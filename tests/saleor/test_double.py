@@ -476,6 +476,52 @@ async def test_transaction_event_report_idempotency(double: SaleorDouble) -> Non
     assert transaction.actions == ["REFUND"]
 
 
+async def test_a_report_names_the_transaction_and_its_payment_method(
+    double: SaleorDouble,
+) -> None:
+    """The app's two report documents: the name through `transactionUpdate` (no event), the
+    payment method only in the 3.22 form; an older Saleor refuses what it does not know."""
+    app = double.create_app()
+    payload = double.payload(SyncEvent.TRANSACTION_INITIALIZE_SESSION)
+    transaction_id = payload["transaction"]["id"]
+    variables = {
+        "id": transaction_id,
+        "pspReference": "p-1",
+        "type": "CHARGE_SUCCESS",
+        "amount": "123.45",
+        "named": True,
+        "transactionName": "Alipay+ AlipayHK",
+        "paymentMethodDetails": {"other": {"name": "AlipayHK 852****4567"}},
+    }
+    details = load_document("mutations/transaction_event_report_details.graphql")
+    double.version = "3.21.5"
+    refused = await _graphql(double, details, variables, token=app.token)
+    assert refused.status_code == 400
+    messages = " ".join(e["message"] for e in refused.json()["errors"])
+    assert "PaymentMethodDetailsInput (added in Saleor 3.22)" in messages
+    assert double.transactions[transaction_id].name == ""
+
+    double.version = "3.22.0"
+    response = await _graphql(double, details, variables, token=app.token)
+    data = _data(response)["data"]
+    assert data["transactionEventReport"]["errors"] == []
+    assert data["transactionUpdate"] == {"errors": []}
+    transaction = double.transactions[transaction_id]
+    assert transaction.name == "Alipay+ AlipayHK"
+    assert transaction.payment_method_details == {"type": "OTHER", "name": "AlipayHK 852****4567"}
+    assert [e.type for e in double.transaction_events[transaction_id]] == ["CHARGE_SUCCESS"]
+
+    # Not named: `transactionUpdate` is left out of the answer, and the name stays.
+    plain = {k: v for k, v in variables.items() if k not in ("named", "paymentMethodDetails")}
+    response = await _graphql(double, load_document(REPORT), plain, token=app.token)
+    assert "transactionUpdate" not in _data(response)["data"]
+    other = double.create_app()
+    refused = await _graphql(
+        double, load_document(REPORT), variables | {"named": True}, token=other.token
+    )
+    assert "errors" in refused.json()
+
+
 async def test_transaction_event_report_amount_rules(double: SaleorDouble) -> None:
     app = double.create_app()
     payload = double.payload(SyncEvent.TRANSACTION_REFUND_REQUESTED)

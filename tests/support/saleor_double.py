@@ -398,6 +398,12 @@ class TransactionRecord:
     currency: str
     psp_reference: str = ""
     actions: list[str] = field(default_factory=list)
+    name: str = ""
+    # `paymentMethodDetails` as Saleor stores it (3.22+): {"type": "OTHER", "name": ...}.
+    payment_method_details: dict[str, Any] | None = None
+    # The checkout it was started on and the order it belongs to (after checkoutComplete).
+    checkout_id: str | None = None
+    order_id: str | None = None
 
 
 @dataclass
@@ -1023,6 +1029,9 @@ class SaleorDouble:
         # How long a "timeout" GraphQL request is held at most if the client never gives up.
         self.hang_seconds = 30.0
         self._ids = itertools.count(1)
+        # The Saleor it plays: payloads' `version`, the Saleor-Schema-Version header, and the
+        # schema a document is validated against (what came after it is unknown to it).
+        self.version = SALEOR_VERSION
         self.checkouts: dict[str, CheckoutRecord] = {}
         self.sessions: dict[str, SessionRecord] = {}
         # Where the storefront mutations deliver the app's webhooks (its base URL).
@@ -1267,15 +1276,34 @@ class SaleorDouble:
                 return value.strip()
         return request.headers.get("authorization-bearer")
 
+    @property
+    def schema_version(self) -> str:
+        """ "3.24": the Saleor-Schema-Version header of the Saleor it plays."""
+        major, minor = self._minor
+        return f"{major}.{minor}"
+
+    @property
+    def _minor(self) -> tuple[int, int]:
+        key = parse_version(self.version)
+        return key[0], key[1]
+
     def _checked(self, query: str) -> tuple[DocumentNode, list[GraphQLError]]:
         """The document and its validation errors, parsed and validated once per query text
-        (as Saleor caches them): an app sends the same few documents again and again."""
-        known = self._documents.get(query)
+        (as Saleor caches them): an app sends the same few documents again and again. An
+        older Saleor (`version`) does not know what came after it: such a use is an error."""
+        cache_key = f"{self.version}\n{query}"
+        known = self._documents.get(cache_key)
         if known is None:
             document = parse(query)  # GraphQLSyntaxError: not kept, raised again next time
-            known = (document, validate(self.schema, document))
+            errors = validate(self.schema, document)
+            if not errors and self._minor < (3, 24):
+                errors = [
+                    GraphQLError(f"Saleor {self.schema_version} does not know {usage}")
+                    for usage in usages_newer_than(document, self._minor, schema=self.schema)
+                ]
+            known = (document, errors)
             if len(self._documents) < 256:
-                self._documents[query] = known
+                self._documents[cache_key] = known
         return known
 
     def _reject(self, query: str, errors: list[str], status_code: int = 400) -> Response:
@@ -1368,6 +1396,8 @@ class SaleorDouble:
                 ("Query", "app"): self._query_app,
                 ("Query", "channels"): self._query_channels,
                 ("Mutation", "transactionEventReport"): self._transaction_event_report,
+                ("Mutation", "transactionUpdate"): self._transaction_update,
+                ("Query", "transaction"): self._query_transaction,
                 ("Mutation", "tokenCreate"): self._token_create,
                 ("Mutation", "appInstall"): self._app_install,
                 ("Query", "appsInstallations"): self._apps_installations,
@@ -1558,10 +1588,88 @@ class SaleorDouble:
         return {
             "id": transaction.id,
             "token": transaction.token,
+            "name": transaction.name,
             "pspReference": transaction.psp_reference,
             "actions": list(transaction.actions),
             "events": [e.as_graphql() for e in self.transaction_events[transaction.id]],
+            "paymentMethodDetails": (
+                {"__typename": "OtherPaymentMethodDetails", **transaction.payment_method_details}
+                if transaction.payment_method_details
+                else None
+            ),
+            "order": {"id": transaction.order_id} if transaction.order_id else None,
+            "checkout": (
+                {"id": transaction.checkout_id}
+                if transaction.checkout_id and not transaction.order_id
+                else None
+            ),
         }
+
+    def _owned_transaction(self, info: Info, args: Mapping[str, Any]) -> TransactionRecord | None:
+        """The transaction named by `id` or `token`, if it exists; refused unless the calling
+        app holds HANDLE_PAYMENTS and owns it (APP-PROTOCOL.md §5)."""
+        app = self._requestor(info)
+        if app is None or "HANDLE_PAYMENTS" not in app.permissions:
+            raise PermissionDenied("OWNER, HANDLE_PAYMENTS")
+        transaction_id, transaction_token = args.get("id"), args.get("token")
+        if transaction_id is None and transaction_token is None:
+            raise GraphQLError("At least one of arguments is required: 'id', 'token'.")
+        if transaction_id is not None:
+            transaction = self.transactions.get(str(transaction_id))
+        else:
+            transaction = next(
+                (t for t in self.transactions.values() if t.token == str(transaction_token)), None
+            )
+        if transaction is not None and transaction.app_id != app.id:
+            raise PermissionDenied("OWNER, HANDLE_PAYMENTS")
+        return transaction
+
+    def _query_transaction(self, info: Info, **args: Any) -> dict[str, Any] | None:
+        """`transaction(id|token)`: HANDLE_PAYMENTS (or MANAGE_ORDERS for staff)."""
+        transaction = self._owned_transaction(info, args)
+        return self._transaction_as_graphql(transaction) if transaction is not None else None
+
+    def _transaction_update(self, info: Info, **args: Any) -> dict[str, Any]:
+        """`transactionUpdate` for what the app sends: the name and, from 3.22, the payment
+        method; no event (no `transactionEvent`, no amounts), as in Saleor (§5.2)."""
+        transaction = self._owned_transaction(info, args)
+        if transaction is None:
+            return {
+                "transaction": None,
+                "transactionEvent": None,
+                "errors": [
+                    {
+                        "field": "id",
+                        "code": "NOT_FOUND",
+                        "message": f"Couldn't resolve to a node: {args.get('id')}",
+                    }
+                ],
+            }
+        changes = args.get("transaction") or {}
+        unsupported = set(changes) - {"name", "message", "paymentMethodDetails"}
+        if unsupported or args.get("transactionEvent") is not None:
+            raise SaleorDoubleError(f"the double does not update {sorted(unsupported)}")
+        if changes.get("name") is not None:
+            transaction.name = str(changes["name"])[:512]
+        details = changes.get("paymentMethodDetails")
+        if details is not None:
+            transaction.payment_method_details = self._payment_method_details(details)
+        return {
+            "transaction": self._transaction_as_graphql(transaction),
+            "transactionEvent": None,
+            "errors": [],
+        }
+
+    @staticmethod
+    def _payment_method_details(details: Mapping[str, Any]) -> dict[str, Any]:
+        """`PaymentMethodDetailsInput`: exactly one of card, other, giftCard (§5.1)."""
+        given = [k for k, v in details.items() if v is not None]
+        if given != ["other"]:
+            raise GraphQLError(f"the double takes `other` payment method details, got {given}")
+        name = str(details["other"]["name"])
+        if len(name) > 256:
+            raise GraphQLError("Ensure this value has at most 256 characters.")
+        return {"type": "OTHER", "name": name}
 
     def _transaction_event_report(self, info: Info, **args: Any) -> dict[str, Any]:
         """`transactionEventReport` with Saleor's rules (APP-PROTOCOL.md §5.1, §8.8)."""
@@ -1621,6 +1729,11 @@ class SaleorDouble:
             amount = earlier[-1].amount
         if args.get("availableActions") is not None:
             transaction.actions = list(args["availableActions"])
+        # Applied on every path, an already processed event's included (§5.1).
+        if args.get("paymentMethodDetails") is not None:
+            transaction.payment_method_details = self._payment_method_details(
+                args["paymentMethodDetails"]
+            )
         if event_type not in _NEVER_DEDUPLICATED:
             same = [e for e in events if e.psp_reference == psp_reference and e.type == event_type]
             if same and same[0].amount == amount:
@@ -1853,6 +1966,7 @@ class SaleorDouble:
             transaction = self.create_transaction(
                 app_id=app.id, currency=checkout.channel.currency_code
             )
+            transaction.checkout_id = checkout.id
             self.sessions[transaction.id] = SessionRecord(checkout.id, amount, key)
             checkout.transaction_ids.append(transaction.id)
             # Saleor's request event, kept out of the amounts.
@@ -1936,6 +2050,9 @@ class SaleorDouble:
                     ],
                 }
             checkout.order_id = global_id("Order", uuid.uuid4())
+            # The checkout's transactions move to the order.
+            for transaction_id in checkout.transaction_ids:
+                self.transactions[transaction_id].order_id = checkout.order_id
         return {"order": {"id": checkout.order_id}, "errors": []}
 
     # -- outbound HTTP: deliveries, installation, manifest ---------------------------------------
@@ -2017,7 +2134,7 @@ class SaleorDouble:
             "Saleor-Domain": self.domain,
             "X-Saleor-Domain": self.domain,
             "Saleor-Api-Url": self.api_url,
-            "Saleor-Schema-Version": SCHEMA_VERSION,
+            "Saleor-Schema-Version": self.schema_version,
             "User-Agent": USER_AGENT,
         }
         body = json.dumps({"auth_token": app.token}).encode()
@@ -2037,7 +2154,7 @@ class SaleorDouble:
 
     async def fetch_manifest(self, manifest_url: str) -> dict[str, Any]:
         """GET the manifest as Saleor does (§1.4): its headers, no redirects, 2 s/18 s."""
-        headers = {"Saleor-Schema-Version": SCHEMA_VERSION, "User-Agent": USER_AGENT}
+        headers = {"Saleor-Schema-Version": self.schema_version, "User-Agent": USER_AGENT}
         async with self._client() as client:
             response = await client.get(manifest_url, headers=headers)
         if not response.is_success:
@@ -2102,7 +2219,7 @@ class SaleorDouble:
         )
         body: dict[str, Any] = {
             "__typename": event.type_name,
-            "version": SALEOR_VERSION,
+            "version": self.version,
             "issuedAt": _now_iso(),
             "recipient": {"id": recipient.id},
             "issuingPrincipal": (
@@ -2129,7 +2246,9 @@ class SaleorDouble:
                     "token": transaction.token,
                     "pspReference": transaction.psp_reference,
                 }
-                body["sourceObject"] = self._source_object(source, channel, shopper)
+                body["sourceObject"] = self._source_object(
+                    source, channel, shopper, transaction=transaction
+                )
             case (
                 SyncEvent.TRANSACTION_CHARGE_REQUESTED
                 | SyncEvent.TRANSACTION_CANCELATION_REQUESTED
@@ -2145,7 +2264,9 @@ class SaleorDouble:
                 zero = quantize(Decimal(0), currency)
                 charged = requested if event is SyncEvent.TRANSACTION_REFUND_REQUESTED else zero
                 authorized = zero if event is SyncEvent.TRANSACTION_REFUND_REQUESTED else requested
-                order = {"id": global_id("Order", uuid.uuid4()), "channel": channel.details()}
+                # A staff action is asked on an order (the transaction's, once it has one).
+                transaction.order_id = transaction.order_id or global_id("Order", uuid.uuid4())
+                order = {"id": transaction.order_id, "channel": channel.details()}
                 body["action"] = {
                     "actionType": action_type,
                     "amount": requested,
@@ -2178,9 +2299,24 @@ class SaleorDouble:
                 if event is SyncEvent.PAYMENT_METHOD_PROCESS_TOKENIZATION_SESSION:
                     body["id"] = f"bind-{secrets.token_hex(6)}"
         result = _merge(body, overrides)
+        self._follow_source(result)
         if check:
             self.assert_payload_matches_document(event, result)
         return result
+
+    def _follow_source(self, payload: Mapping[str, Any]) -> None:
+        """A session's transaction belongs to the checkout or order its payload names (an
+        override included), as in Saleor."""
+        source, wanted = payload.get("sourceObject"), payload.get("transaction")
+        if not isinstance(source, Mapping) or not isinstance(wanted, Mapping):
+            return
+        transaction = self.transactions.get(str(wanted.get("id")))
+        if transaction is None or not isinstance(source.get("id"), str):
+            return
+        if source.get("__typename") == "Order":
+            transaction.order_id = source["id"]
+        elif source.get("__typename") == "Checkout":
+            transaction.checkout_id = source["id"]
 
     def _transaction_for(
         self, overrides: Mapping[str, Any], app: AppRecord, currency: str, *, psp: str
@@ -2195,21 +2331,37 @@ class SaleorDouble:
 
     @staticmethod
     def _source_object(
-        source: SourceKind, channel: Channel, shopper: Customer | None
+        source: SourceKind,
+        channel: Channel,
+        shopper: Customer | None,
+        *,
+        transaction: TransactionRecord | None = None,
     ) -> dict[str, Any]:
+        """The checkout or order of a session; a transaction's own when it has one (and it is
+        then recorded on it)."""
         email = shopper.email if shopper is not None else "guest@example.com"
         user = shopper.details() if shopper is not None else None
-        if source == "order":
+        if source == "order" or (transaction is not None and transaction.order_id):
+            order_id = (transaction.order_id if transaction else None) or global_id(
+                "Order", uuid.uuid4()
+            )
+            if transaction is not None:
+                transaction.order_id = order_id
             return {
                 "__typename": "Order",
-                "id": global_id("Order", uuid.uuid4()),
+                "id": order_id,
                 "userEmail": email,
                 "channel": channel.details(),
                 "user": user,
             }
+        checkout_id = (transaction.checkout_id if transaction else None) or global_id(
+            "Checkout", uuid.uuid4()
+        )
+        if transaction is not None:
+            transaction.checkout_id = checkout_id
         return {
             "__typename": "Checkout",
-            "id": global_id("Checkout", uuid.uuid4()),
+            "id": checkout_id,
             "email": email,
             "channel": channel.details(),
             "user": user,

@@ -37,8 +37,11 @@ from saleor_alipay_app.payments.service import (
     REFUNDABLE_ACTIONS,
     inquire_until,
     major_amount,
+    method_name,
     outcome_message,
+    payment_method_name,
 )
+from saleor_alipay_app.saleor.documents import MIN_SALEOR, saleor_minor
 from saleor_alipay_app.saleor.payloads import TransactionSession
 from saleor_alipay_app.saleor.responses import (
     SessionResponse,
@@ -63,11 +66,8 @@ class Context:
 
 
 def saleor_version(text: str | None) -> tuple[int, int]:
-    try:
-        major, minor = (text or "").split(".")[:2]
-        return int(major), int(minor)
-    except ValueError:
-        return (3, 21)
+    """A webhook's `version` as (major, minor); the app's minimum when it gives none."""
+    return saleor_minor(text) or MIN_SALEOR
 
 
 def strip_method_id(value: str, app_identifier: str) -> str:
@@ -134,14 +134,15 @@ async def binding_of(deps: PaymentDeps, payment: Payment) -> BindingSession | No
 
 async def agreement_name(
     deps: PaymentDeps, payment: Payment, agreement: Agreement | None = None
-) -> str | None:
-    if payment.agreement_id is None:
-        return wallet_name(payment.wallet)
-    if agreement is not None and agreement.id == payment.agreement_id:
-        return display_name(agreement)
+) -> str:
+    """The payment method's name, as a report gives it; the agreement is read only when the
+    caller does not hold it."""
+    if payment.agreement_id is None or (
+        agreement is not None and agreement.id == payment.agreement_id
+    ):
+        return method_name(payment, agreement)
     async with deps.sessions() as session:
-        agreement = await AgreementRepository(session).agreement(payment.agreement_id)
-    return display_name(agreement) if agreement is not None else wallet_name(payment.wallet)
+        return await payment_method_name(session, payment)
 
 
 async def response_for(

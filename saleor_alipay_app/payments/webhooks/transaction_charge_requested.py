@@ -91,6 +91,12 @@ async def request_charge(
             transaction_id=latest.saleor_transaction_id,
             idempotency_key=None,
             user_id=latest.saleor_user_id,
+            checkout_id=latest.saleor_checkout_id,
+            order_id=(
+                payload.transaction.order.id
+                if payload.transaction.order is not None
+                else latest.saleor_order_id
+            ),
             wallet=latest.wallet,
             amount=amount,
             status=PaymentStatus.PROCESSING,

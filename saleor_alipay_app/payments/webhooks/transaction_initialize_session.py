@@ -316,6 +316,8 @@ async def _create_payment(
         transaction_id=payload.transaction.id,
         idempotency_key=payload.idempotency_key,
         user_id=source.user.id if source.user else None,
+        checkout_id=source.id if source.typename == "Checkout" else None,
+        order_id=source.id if source.typename == "Order" else None,
         wallet=wallet,
         amount=amount,
         status=PaymentStatus.PROCESSING if agreement_id else PaymentStatus.AWAITING_BINDING,

@@ -69,6 +69,10 @@ async def request_refund(
         repo = PaymentsRepository(session)
         locked = await repo.payment_for_update(payment.id)
         assert locked is not None
+        order = payload.transaction.order
+        if order is not None and locked.saleor_order_id is None:
+            # A refund is asked on an order: the dashboard links the payment to it.
+            await repo.note_order(installation_id, payment.saleor_transaction_id, order.id)
         refunds = await repo.refunds_for_payment(payment.id)
         taken = sum(
             (Decimal(r.amount_minor) for r in refunds if r.status is not RefundStatus.FAILED),
