@@ -4,7 +4,8 @@ A report is written in the same database transaction as the state change it repo
 unique key (transaction, event type, pspReference): it exists once, whatever retries happen. It
 is then sent at once, and the sweeper resends whatever Saleor did not confirm. Each send is
 claimed first (a conditional update of its lease, `sending_until`), so that concurrent
-deliveries of one notification, or several processes, call Saleor once. Saleor itself
+deliveries of one notification, or several processes, call Saleor once; the claim counts the
+call (`attempts`), and an outcome is recorded once (a late one is dropped). Saleor itself
 treats the same (transaction, pspReference, type, amount) as already processed, so a resend
 after a lost answer is harmless.
 """
@@ -139,9 +140,15 @@ class SaleorReporter:
                 return False
             if report.status is ReportStatus.DONE:
                 return True
+            installation = await InstallationRepository(session).get(report.installation_id)
+            if installation is None:
+                # Nobody to ask: failed for good, without an attempt.
+                await record_outcome(
+                    session, report_id, ReportOutcome(ReportStatus.FAILED, "installation removed")
+                )
+                return False
             if not await repo.claim_report(report_id, now, now + SEND_LEASE):
                 return False
-            installation = await InstallationRepository(session).get(report.installation_id)
         outcome = await self.post(report, installation)
         async with transaction(self.sessions) as session:
             await record_outcome(session, report_id, outcome)
@@ -215,22 +222,21 @@ class ReportOutcome:
 
 
 async def record_outcome(session: AsyncSession, report_id: int, outcome: ReportOutcome) -> None:
-    """Store what Saleor made of a report, in the caller's transaction."""
+    """Store what Saleor made of a report, in the caller's transaction. The attempt was counted
+    when it was claimed (`PaymentsRepository.claim_report`); a report already DONE or FAILED
+    stays as it is (a sender whose lease ran out while another finished records nothing, and
+    the report's history keeps one entry for its outcome)."""
     report = await PaymentsRepository(session).report(report_id)
-    if report is None:
+    if report is None or report.status is not ReportStatus.PENDING:
         return
     report.sending_until = None  # the sender's lease ends with its outcome
     if outcome.status is ReportStatus.PENDING:
-        if report.status is not ReportStatus.PENDING:
-            return
         # Never given up: a payment Saleor has not heard of would be lost.
-        report.attempts += 1
         report.last_error = (outcome.error or "")[:512]
         report.next_attempt_at = utcnow() + _backoff(report.attempts)
         session.add(report)
         return
     report.status = outcome.status
-    report.attempts += 1
     report.last_error = outcome.error[:512] if outcome.error else None
     report.sent_at = utcnow() if outcome.status is ReportStatus.DONE else None
     session.add(report)

@@ -309,7 +309,9 @@ class PaymentsRepository:
     async def claim_report(self, report_id: int, now: datetime, lease_until: datetime) -> bool:
         """Whether this caller is now the one sender of a pending report: a conditional update,
         so that of concurrent callers (in any process) exactly one wins until ``lease_until``
-        or until its outcome is recorded."""
+        or until its outcome is recorded. The winner asks Saleor once, so the claim counts the
+        attempt (`attempts` is how many times the app asked Saleor, whatever became of the
+        answer)."""
         result = await self.session.execute(
             update(SaleorReport)
             .where(
@@ -320,7 +322,7 @@ class PaymentsRepository:
                     col(SaleorReport.sending_until) <= now,
                 ),
             )
-            .values(sending_until=lease_until)
+            .values(sending_until=lease_until, attempts=col(SaleorReport.attempts) + 1)
             .execution_options(synchronize_session=False)
         )
         return bool(getattr(result, "rowcount", 0) == 1)

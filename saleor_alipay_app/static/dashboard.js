@@ -236,8 +236,8 @@
       "config.details": "Details",
       "config.close": "Close",
       "test.detail": "Antom's answer: {code}",
-      "date.format": "dd/mm/yyyy",
-      "date.invalid": "Dates are written {format}",
+      "date.order": "dmy",
+      "date.invalid": "Write the date as {example}",
       yes: "Yes",
       no: "No",
       "status.ACTIVE": "Active",
@@ -466,8 +466,8 @@
       "config.details": "详情",
       "config.close": "收起",
       "test.detail": "Antom 应答：{code}",
-      "date.format": "yyyy/mm/dd",
-      "date.invalid": "日期格式为 {format}",
+      "date.order": "ymd",
+      "date.invalid": "请按 {example} 的格式填写日期",
       yes: "是",
       no: "否",
       "status.ACTIVE": "有效",
@@ -815,6 +815,7 @@
         if (seq !== renderSeq) return;
         clear(main);
         append(main, [content]);
+        main.querySelectorAll("input[placeholder]").forEach(fitPlaceholder);
         main.setAttribute("data-ready", "true");
       })
       .catch(function (error) {
@@ -823,6 +824,19 @@
         main.appendChild(notice("critical", error.message || String(error)));
         main.setAttribute("data-ready", "true");
       });
+  }
+
+  // A text field at least as wide as its placeholder, in whatever language: nothing cut off.
+  var measure = null;
+  function fitPlaceholder(input) {
+    var style = getComputedStyle(input);
+    measure = measure || document.createElement("canvas").getContext("2d");
+    measure.font = style.fontWeight + " " + style.fontSize + " " + style.fontFamily;
+    var room = measure.measureText(input.placeholder).width;
+    ["paddingLeft", "paddingRight", "borderLeftWidth", "borderRightWidth"].forEach(function (side) {
+      room += parseFloat(style[side]) || 0;
+    });
+    input.style.minWidth = Math.ceil(room + 2) + "px";
   }
 
   function start() {
@@ -853,23 +867,45 @@
       })));
   }
 
-  // A date in the language's own order (dd/mm/yyyy, yyyy/mm/dd), not the browser's: the text
-  // field is parsed into a hidden ISO date the filter form sends.
+  // A date as the language writes it ("6 Dec 2026" is shown as 06/12/2026 in English, as
+  // 2026年12月6日 in Chinese), never the browser's mm/dd/yyyy: a text field whose example is
+  // today in that format, read in the language's order (day, month, year or year, month, day)
+  // into a hidden ISO date the filter form sends, and written back in the format once read.
+  function formatDay(date) {
+    var zh = lang() === "zh";
+    return new Intl.DateTimeFormat(zh ? "zh-CN" : "en-GB", zh
+      ? { year: "numeric", month: "long", day: "numeric", timeZone: "UTC" }
+      : { year: "numeric", month: "2-digit", day: "2-digit", timeZone: "UTC" }).format(date);
+  }
+
+  function readDay(text) {
+    var parts = String(text).trim().split(/[^0-9]+/).filter(Boolean);
+    if (parts.length !== 3) return null;
+    var by = {};
+    t("date.order").split("").forEach(function (key, i) { by[key] = parts[i]; });
+    if (by.y.length !== 4) return null;
+    var iso = by.y + "-" + ("0" + by.m).slice(-2) + "-" + ("0" + by.d).slice(-2);
+    var date = new Date(iso + "T00:00:00Z");
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(iso) || isNaN(date.getTime()) || date.toISOString().slice(0, 10) !== iso) return null;
+    return date;
+  }
+
+  // A day the API names as YYYY-MM-DD, as the language writes it.
+  function dayText(iso) {
+    var date = new Date(String(iso) + "T00:00:00Z");
+    return isNaN(date.getTime()) ? String(iso) : formatDay(date);
+  }
+
   function dateField(name, label) {
-    var format = t("date.format");
-    var order = format.split("/").map(function (part) { return part.charAt(0); });
+    var example = formatDay(new Date());
     var hidden = h("input", { type: "hidden", name: name });
-    var visible = h("input", { type: "text", className: "date", inputmode: "numeric", placeholder: format, "data-date": name, oninput: function () {
-      var parts = visible.value.trim().split(/[^0-9]+/).filter(Boolean);
-      var value = "";
-      if (parts.length === 3) {
-        var by = {};
-        order.forEach(function (key, i) { by[key] = parts[i]; });
-        var iso = by.y + "-" + ("0" + by.m).slice(-2) + "-" + ("0" + by.d).slice(-2);
-        if (/^\d{4}-\d{2}-\d{2}$/.test(iso) && !isNaN(new Date(iso + "T00:00:00Z").getTime())) value = iso;
-      }
-      hidden.value = value;
-      visible.setCustomValidity(visible.value.trim() && !value ? t("date.invalid", { format: format }) : "");
+    var visible = h("input", { type: "text", className: "date", placeholder: example, "data-date": name, oninput: function () {
+      var date = readDay(visible.value);
+      hidden.value = date ? date.toISOString().slice(0, 10) : "";
+      visible.setCustomValidity(visible.value.trim() && !date ? t("date.invalid", { example: example }) : "");
+    }, onchange: function () {
+      var date = readDay(visible.value);
+      if (date) visible.value = formatDay(date);
     } });
     return h("label", null, label, visible, hidden);
   }
@@ -1010,7 +1046,7 @@
         { label: t("col.created"), render: function (r) { return formatTime(r.createdAt); } },
       ]),
       attentionGroup("reconciliation", t("overview.mismatches"), a.reconciliation, [
-        { label: t("col.date"), render: function (d) { return link("reconciliation/" + encodeURIComponent(d.date), d.date); } },
+        { label: t("col.date"), render: function (d) { return link("reconciliation/" + encodeURIComponent(d.date), dayText(d.date)); } },
         { label: t("col.missingHere"), num: true, render: function (d) { return String(d.missingHere); } },
         { label: t("col.missingAtAntom"), num: true, render: function (d) { return String(d.missingAtAntom); } },
         { label: t("col.mismatched"), num: true, render: function (d) { return String(d.mismatched); } },
@@ -1674,7 +1710,7 @@
     var head = pageHead("nav.reconciliation", "reconciliation.lead");
     return api("GET", "/reconciliation/days").then(function (data) {
       return h("div", null, head, table([
-        { label: t("col.date"), render: function (d) { return link("reconciliation/" + d.date, d.date); } },
+        { label: t("col.date"), render: function (d) { return link("reconciliation/" + d.date, dayText(d.date)); } },
         { label: t("col.status"), render: function (d) { return badge(d.status); } },
         { label: t("col.matched"), num: true, render: function (d) { return String(counts(d.counts)[0] || 0); } },
         { label: t("col.missingHere"), num: true, render: function (d) { return String(counts(d.counts)[1] || 0); } },
@@ -1716,7 +1752,7 @@
       return h("div", null,
         link("reconciliation", t("action.back"), { className: "back" }),
         h("section", { className: "card", "data-reconciliation-day": d.date },
-          h("div", { className: "card-head" }, h("h3", { text: t("reconciliation.day") + " " + d.date }), badge(d.status)),
+          h("div", { className: "card-head" }, h("h3", { text: t("reconciliation.day") + " " + dayText(d.date) }), badge(d.status)),
           facts([[t("col.matched"), String(c[0] || 0)], [t("col.missingHere"), String(c[1] || 0)], [t("col.missingAtAntom"), String(c[2] || 0)], [t("col.mismatched"), String(c[3] || 0)]])),
         (d.currencies || []).length === 0 ? null : table([
           { label: t("col.currency"), render: function (x) { return x.currency; } },

@@ -4,16 +4,19 @@ an iframe and speaks App Bridge (answers `notifyReady`, posts `handshake` with a
 the Saleor double, later `theme` and `localeChanged`). Playwright drives Debian's chromium,
 headless.
 
-Screenshots of every page are written to the test's folder; with DASHBOARD_SCREENSHOTS=docs
-they are written to ``docs/`` for the README.
+The frame is as wide as the Saleor dashboard makes an app's frame at a 1440 px wide window
+(`FRAME_WIDTH`). Screenshots are written to the test's folder; with DASHBOARD_SCREENSHOTS=docs
+the gallery test writes every page, light and dark, English and Chinese, to
+``docs/screenshots/`` for the README (``tools/dashboard-screenshots`` runs it).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import AsyncIterator
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -52,12 +55,14 @@ from playwright.async_api import Browser, Frame, FrameLocator, Page  # noqa: E40
 REPO = Path(__file__).resolve().parents[2]
 OUTER_PAGE = r"""<!doctype html>
 <html><head><meta charset="utf-8"><title>Saleor Dashboard (test double)</title>
-<style>body{margin:0;background:#f5f6f8}iframe{display:block;border:0;width:1280px;height:900px}</style>
+<style>body{margin:0;background:#f5f6f8}iframe{display:block;border:0;width:__WIDTH__px;height:900px}</style>
 </head><body>
 <iframe id="app" title="app" src="__SRC__"></iframe>
 <script>
   window.__messages = [];
   const token = __TOKEN__;
+  // What the dashboard is showing: sent on every load, changed by `setHost`.
+  window.host = {theme: __THEME__, locale: __LOCALE__};
   const frame = document.getElementById("app");
   const appOrigin = new URL(frame.src).origin;
   window.saleorSend = (message) => frame.contentWindow.postMessage(message, appOrigin);
@@ -71,14 +76,22 @@ OUTER_PAGE = r"""<!doctype html>
     if (data.type === "notifyReady") {
       window.saleorSend({type: "handshake", payload: {token, version: 1}});
       // As the dashboard does on every load: the theme and the locale, even unchanged.
-      window.saleorSend({type: "theme", payload: {theme: __THEME__}});
-      window.saleorSend({type: "localeChanged", payload: {locale: __LOCALE__}});
+      window.saleorSend({type: "theme", payload: {theme: window.host.theme}});
+      window.saleorSend({type: "localeChanged", payload: {locale: window.host.locale}});
     }
   });
+  // The admin switches the dashboard's theme or language: the dashboard tells the app.
+  window.setHost = (theme, locale) => {
+    window.host = {theme, locale};
+    window.saleorSend({type: "theme", payload: {theme}});
+    window.saleorSend({type: "localeChanged", payload: {locale}});
+  };
   // A reload at the app's route, as the dashboard does with the route `updateRouting` kept.
   window.reloadAt = (route) => {
     const url = new URL(frame.src);
     url.pathname = url.pathname.replace(/\/dashboard.*$/, "/dashboard" + route);
+    url.searchParams.set("theme", window.host.theme);
+    url.searchParams.set("locale", window.host.locale);
     frame.src = url.toString();
   };
   frame.addEventListener("load", () => {
@@ -87,10 +100,20 @@ OUTER_PAGE = r"""<!doctype html>
 </script></body></html>"""
 
 
-def screenshot_dirs(tmp_path: Path) -> list[Path]:
+# The width of the iframe the Saleor dashboard (3.2x) gives an app's page in a 1440 px wide
+# window: the sidebar is 260 px wide from 1200 px up (src/components/Sidebar/Sidebar.tsx,
+# Sidebar.module.css) and the app's frame takes the rest at width 100% (AppFrame).
+WINDOW_WIDTH = 1440
+SIDEBAR_WIDTH = 260
+FRAME_WIDTH = WINDOW_WIDTH - SIDEBAR_WIDTH
+
+
+def screenshot_dirs(tmp_path: Path, *, docs: bool = False) -> list[Path]:
+    """Where screenshots go: the test's folder, and with ``docs`` and DASHBOARD_SCREENSHOTS=docs
+    the README's gallery (``docs/screenshots/``)."""
     dirs = [tmp_path / "screenshots"]
-    if os.environ.get("DASHBOARD_SCREENSHOTS") == "docs":
-        dirs.append(REPO / "docs")
+    if docs and os.environ.get("DASHBOARD_SCREENSHOTS") == "docs":
+        dirs.append(REPO / "docs" / "screenshots")
     for folder in dirs:
         folder.mkdir(parents=True, exist_ok=True)
     return dirs
@@ -124,24 +147,33 @@ class Dashboard:
         result: list[dict[str, Any]] = await self.page.evaluate("window.__messages")
         return result
 
+    async def posted(self, kind: str, before: int = 0) -> list[dict[str, Any]]:
+        """The payloads of the app's ``kind`` actions, once there are more than ``before`` (a
+        message from the frame reaches the outer page after the click that sent it)."""
+        await self.page.wait_for_function(
+            "([kind, before]) => window.__messages.filter((m) => m.type === kind).length > before",
+            arg=[kind, before],
+        )
+        return [m["payload"] for m in await self.messages() if m["type"] == kind]
+
     async def send(self, message: dict[str, Any]) -> None:
         await self.page.evaluate("(m) => window.saleorSend(m)", message)
 
     def keep(self, name: str, shot: bytes) -> None:
         for folder in self.shots:
-            (folder / f"dashboard-{name}.png").write_bytes(shot)
+            (folder / f"{name}.png").write_bytes(shot)
 
     async def screenshot(self, name: str) -> None:
-        """The app's iframe, grown to its content's height, as ``dashboard-<name>.png``."""
-        await self.frame.evaluate("document.querySelectorAll('.toast').forEach((n) => n.remove())")
+        """The app's iframe, grown to its content's height, as ``<name>.png``."""
+        await self.frame.evaluate("document.fonts.ready")
         height = await self.frame.evaluate("document.body.scrollHeight + 24")
         height = min(max(int(height), 400), 2400)
-        await self.page.set_viewport_size({"width": 1280, "height": height})
+        await self.page.set_viewport_size({"width": FRAME_WIDTH, "height": height})
         await self.page.evaluate(f"document.getElementById('app').style.height = '{height}px'")
         shot = await self.page.locator("#app").screenshot()
         self.keep(name, shot)
         await self.page.evaluate("document.getElementById('app').style.height = '900px'")
-        await self.page.set_viewport_size({"width": 1280, "height": 900})
+        await self.page.set_viewport_size({"width": FRAME_WIDTH, "height": 900})
 
 
 async def outer_page(stack: Stack, token: str, *, theme: str = "light", locale: str = "en") -> Any:
@@ -159,6 +191,7 @@ async def outer_page(stack: Stack, token: str, *, theme: str = "light", locale: 
         .replace("__TOKEN__", json.dumps(token))
         .replace("__THEME__", json.dumps(theme))
         .replace("__LOCALE__", json.dumps(locale))
+        .replace("__WIDTH__", str(FRAME_WIDTH))
     )
 
     async def home(_request: Request) -> HTMLResponse:
@@ -176,7 +209,7 @@ async def browser() -> AsyncIterator[Browser]:
 async def open_dashboard(
     browser: Browser, outer: RunningServer, shots: list[Path]
 ) -> tuple[Dashboard, list[str]]:
-    page = await browser.new_page(viewport={"width": 1280, "height": 900})
+    page = await browser.new_page(viewport={"width": FRAME_WIDTH, "height": 900})
     errors: list[str] = []
     requests: list[str] = []
     page.on("request", lambda request: requests.append(request.url))
@@ -297,9 +330,8 @@ async def test_a_store_admin_configures_tests_revokes_and_follows_payments(
             ["DANA"],
             stack.sandbox.url,
         )
-        notifications = [m for m in await dashboard.messages() if m["type"] == "notification"]
-        assert notifications
-        assert notifications[-1]["payload"]["status"] == "success"
+        notifications = await dashboard.posted("notification")
+        assert notifications[-1]["status"] == "success"
         # The dashboard's notification only; the form stays open where the admin was.
         assert await app.locator(".toast").count() == 0
         assert await form.is_visible()
@@ -365,10 +397,7 @@ async def test_a_store_admin_configures_tests_revokes_and_follows_payments(
         # The customer opens in the dashboard (App Bridge redirect).
         customer = app.locator("a[data-dashboard^='/customers/']").first
         await customer.click()
-        redirects = [
-            m["payload"]["to"] for m in await dashboard.messages() if m["type"] == "redirect"
-        ]
-        assert redirects, redirects
+        redirects = [payload["to"] for payload in await dashboard.posted("redirect")]
         assert redirects[-1].startswith("/customers/"), redirects
         # A reload at the route kept in the dashboard's URL stays on the payment.
         await dashboard.page.evaluate(f"window.reloadAt('/payments/{psp}')")
@@ -559,7 +588,9 @@ async def test_the_overview_in_both_languages_and_both_themes(
         await app.locator(f"section[data-payment-detail='{STUCK_PAYMENT}']").wait_for()
         await dashboard.open("overview")
         day = seeded.mismatched_day.isoformat()
-        await app.locator(f"[data-attention='reconciliation'] a:text('{day}')").click()
+        await app.locator(
+            f"[data-attention='reconciliation'] a[href*='/reconciliation/{day}']"
+        ).click()
         await dashboard.ready("reconciliation")
         await app.locator(f"section[data-reconciliation-day='{day}']").wait_for()
 
@@ -575,3 +606,300 @@ async def test_the_overview_in_both_languages_and_both_themes(
         assert "每日支付笔数" in (await app.locator("figure[data-chart='payments']").inner_html())
         await dashboard.screenshot("overview-dark-zh")
         assert errors == []
+
+
+# -- every page, light and dark, English and Chinese ---------------------------------------------
+
+# @saleor/macaw-ui's tokens the Saleor dashboard paints itself with (defaultLight.ts and
+# defaultDark.ts; dark is charcoal: background.default1 #262836 for the page, header and
+# cards, default2 #222430 for the sidebar), as the app's pages must show them.
+TOKENS = {
+    "light": {
+        "default1": "#ffffff",  # background.default1
+        "text": "#252828",  # text.default1
+        "border": "#bcc4cd",  # the inputs' border (border.default1)
+        "primary": "#122130",  # background.buttonDefaultPrimary
+    },
+    "dark": {
+        "default1": "#262836",
+        "text": "#ffffff",
+        "border": "#4f6378",
+        "primary": "#ffffff",
+    },
+}
+NAVY = ("#152333", "#18283a")  # the app's former dark page and cards
+NAV = {
+    "en": [
+        "Overview",
+        "Configuration",
+        "Agreements",
+        "Payments",
+        "Refunds",
+        "Declarations",
+        "Reconciliation",
+    ],
+    "zh": ["概览", "配置", "签约", "支付", "退款", "报关", "对账"],
+}
+# A date and time as each language writes it: "6 Dec 2026, 16:32:30", "2026年12月6日 16:32:30".
+DATE_TIME = {
+    "en": re.compile(r"\b\d{1,2} [A-Z][a-z]{2} \d{4}, \d{2}:\d{2}:\d{2}"),
+    "zh": re.compile(r"\d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}:\d{2}"),
+}
+DAY = {
+    "en": re.compile(r"^\d{2}/\d{2}/\d{4}$"),
+    "zh": re.compile(r"^\d{4}年\d{1,2}月\d{1,2}日$"),
+}
+ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:")
+LATIN_WORD = re.compile(r"[A-Za-z]{3,}")
+# What Chinese text may still hold in Latin letters: names, codes and identifiers.
+KEPT_IN_LATIN = re.compile(
+    r"Antom|Saleor|Client ID|PSP|MANAGE_APPS|ID|[A-Z0-9_]{3,}|[a-z0-9]+[-_.][\w.-]+|\w*\d\w*|"
+    r"AlipayHK|Alipay|DANA|GCash|KakaoPay|Touch 'n Go|TrueMoney|https?://\S+"
+)
+
+
+def rgb(hex_colour: str) -> tuple[int, int, int]:
+    value = hex_colour.lstrip("#")
+    return (int(value[0:2], 16), int(value[2:4], 16), int(value[4:6], 16))
+
+
+def parse_css_colour(text: str) -> tuple[int, int, int]:
+    numbers = [float(n) for n in re.findall(r"[\d.]+", text)[:3]]
+    assert len(numbers) == 3, text
+    return (round(numbers[0]), round(numbers[1]), round(numbers[2]))
+
+
+def same_colour(css: str, token: str) -> bool:
+    """A computed colour equals a token's (chromium rounds hsl() to whole rgb values)."""
+    return all(abs(a - b) <= 1 for a, b in zip(parse_css_colour(css), rgb(token), strict=True))
+
+
+STYLE_PROBE = """() => {
+  const style = (selector, ...names) => {
+    const node = document.querySelector(selector);
+    if (!node) return null;
+    const computed = getComputedStyle(node);
+    return Object.fromEntries(names.map((n) => [n, computed.getPropertyValue(n)]));
+  };
+  // Whether each text field shows its whole placeholder (nothing cut off at its end).
+  const canvas = document.createElement("canvas").getContext("2d");
+  const fits = Array.from(document.querySelectorAll("main input[placeholder]"))
+    .filter((input) => input.offsetParent !== null)
+    .map((input) => {
+      const s = getComputedStyle(input);
+      canvas.font = `${s.fontWeight} ${s.fontSize} ${s.fontFamily}`;
+      const room = input.clientWidth - parseFloat(s.paddingLeft) - parseFloat(s.paddingRight);
+      return {
+        name: input.name || input.dataset.date, placeholder: input.placeholder,
+        text: canvas.measureText(input.placeholder).width, room,
+        scroll: input.scrollWidth, client: input.clientWidth,
+      };
+    });
+  return {
+    body: style("body", "background-color", "color"),
+    card: style("main .card, main .table-wrap", "background-color", "border-top-color"),
+    input: style("main input[type='search'], main input[type='text']",
+      "background-color", "border-top-color", "border-top-left-radius"),
+    select: style("main select", "background-color", "border-top-color", "appearance",
+      "background-image", "border-top-left-radius"),
+    checkbox: style("main input[type='checkbox']", "accent-color", "width"),
+    fits,
+    headers: Array.from(document.querySelectorAll("main th")).map((n) => n.textContent.trim()),
+    buttons: Array.from(document.querySelectorAll("main button"))
+      .filter((n) => n.offsetParent !== null).map((n) => n.textContent.trim()),
+    // The app's own titles (a channel's card is titled with the channel's name in Saleor).
+    titles: Array.from(document.querySelectorAll("main h2, main h3, main figcaption"))
+      .filter((n) => !n.closest("[data-channel]")).map((n) => n.textContent.trim()),
+    nav: Array.from(document.querySelectorAll("nav a")).map((n) => n.textContent.trim()),
+    text: document.querySelector("main").innerText,
+  };
+}"""
+
+
+def assert_looks_like_the_dashboard(probe: dict[str, Any], theme: str, language: str) -> None:
+    """The page in the dashboard's palette (macaw-ui tokens, never navy), its controls drawn as
+    the dashboard draws them, and its words, dates and counts in the dashboard's language."""
+    tokens = TOKENS[theme]
+    where = f"{theme}/{language}"
+    body = probe["body"]
+    assert same_colour(body["background-color"], tokens["default1"]), (where, body)
+    assert same_colour(body["color"], tokens["text"]), (where, body)
+    for navy in NAVY:
+        assert not same_colour(body["background-color"], navy), (where, body)
+    if probe["card"]:
+        assert same_colour(probe["card"]["background-color"], tokens["default1"]), (where, probe)
+    if probe["input"]:
+        field = probe["input"]
+        assert same_colour(field["background-color"], tokens["default1"]), (where, field)
+        assert same_colour(field["border-top-color"], tokens["border"]), (where, field)
+        assert field["border-top-left-radius"] == "4px", (where, field)
+    if probe["select"]:
+        select = probe["select"]  # macaw-ui's Select: no native widget, its own chevron
+        assert select["appearance"] == "none", (where, select)
+        assert "svg" in select["background-image"], (where, select)
+        assert same_colour(select["border-top-color"], tokens["border"]), (where, select)
+        assert select["border-top-left-radius"] == "4px", (where, select)
+    if probe["checkbox"]:
+        box = probe["checkbox"]  # macaw-ui's Checkbox: 16 px, in the primary colour
+        assert same_colour(box["accent-color"], tokens["primary"]), (where, box)
+        assert box["width"] == "16px", (where, box)
+    for field in probe["fits"]:
+        assert field["text"] <= field["room"], (where, field)
+        assert field["scroll"] <= field["client"], (where, field)
+        assert field["placeholder"] != "mm/dd/yyyy", (where, field)
+    assert probe["nav"] == NAV[language], (where, probe["nav"])
+    text = probe["text"]
+    assert "in all" not in text, (where, text)
+    assert "Of" not in probe["headers"], (where, probe["headers"])
+    assert not ISO_TIME.search(text), (where, text)
+    if language == "zh":
+        for words in probe["buttons"] + probe["titles"]:
+            leftover = LATIN_WORD.findall(KEPT_IN_LATIN.sub("", words))
+            assert not leftover, (where, words, leftover)
+
+
+def declaration_body() -> dict[str, Any]:
+    return {
+        "customsCode": "ZONGSHU",
+        "merchantCustomsCode": "3301960ABC",
+        "merchantCustomsName": "Hangzhou Sample Trading Co., Ltd.",
+        "amount": "60.00",
+        "splitOrder": False,
+        "suborderId": None,
+        "buyer": {
+            "certificateType": "ID_CARD",
+            "certificateNo": "11010119900307777X",
+            "holderName": "Wang Fang",
+        },
+    }
+
+
+async def test_every_page_in_both_themes_and_both_languages(
+    stack: Stack, browser: Browser, tmp_path: Path
+) -> None:
+    """Every route of the app, reloaded at its route as the dashboard does, light and dark,
+    English and Simplified Chinese (the dashboard sends `theme` and `localeChanged zh-Hans`):
+    the dashboard's palette, controls, words and dates on each; the connection test's result in
+    the language; the payments' date filter read in the language's format. With
+    DASHBOARD_SCREENSHOTS=docs each page is kept as docs/screenshots/<page>-<theme>-<lang>.png,
+    at the dashboard's frame width."""
+    from .conftest import admin
+
+    transaction_id, psp = await qr_purchase(stack, Decimal("123.45"), login="85261234567")
+    refund = await stack.call(
+        SyncEvent.TRANSACTION_REFUND_REQUESTED,
+        amount=Decimal("23.45"),
+        transaction={"id": transaction_id},
+    )
+    assert refund["result"] == "REFUND_SUCCESS", refund
+    await payment_notified(stack)
+    stack.saleor.channels.append(Channel(global_id("Channel", 3), "cn-web", "China", "CNY"))
+    await stack.configure(channel="cn-web", wallets="ALIPAY_CN")
+    payload, body = await stack.start_qr_payment(
+        Decimal("100.00"), channel_slug="cn-web", data={"wallet": "ALIPAY_CN"}
+    )
+    await stack.approve(body["data"]["bindingId"], login="8613812345678")
+    cn_transaction = payload["transaction"]["id"]
+    await stack.wait_for(
+        lambda: any(e.type == "CHARGE_SUCCESS" for e in stack.reports(cn_transaction)),
+        what="the Alipay CN purchase",
+    )
+    cn_psp = body["pspReference"]
+    declaration = await admin(
+        stack,
+        "POST",
+        f"/payments/{cn_psp}/declarations",
+        json=declaration_body(),
+        expect=201,
+    )
+    day = await import_todays_report(stack)
+    agreements = await admin(stack, "GET", "/agreements")
+    agreement_id = agreements["items"][0]["id"]
+
+    pages = [
+        ("overview", "/overview", "[data-overview]"),
+        ("configuration", "/configuration", "section[data-channel='hk-web'] [data-result]"),
+        ("agreements", "/agreements", "table[data-table='agreements']"),
+        ("agreement", f"/agreements/{agreement_id}", "section[data-agreement-detail]"),
+        ("payments", "/payments", "table[data-table='payments']"),
+        ("payment", f"/payments/{psp}", "section[data-payment-detail]"),
+        ("refunds", "/refunds", "table[data-table='refunds']"),
+        ("declarations", "/declarations", "table[data-table='declarations']"),
+        ("declaration", f"/declarations/{declaration['id']}", "section[data-declaration-detail]"),
+        ("reconciliation", "/reconciliation", "table[data-table='days']"),
+        ("reconciliation-day", f"/reconciliation/{day.isoformat()}", "table[data-table='rows']"),
+    ]
+    dated = {"agreements", "agreement", "payments", "payment", "refunds", "declarations"}
+    dated |= {"declaration", "reconciliation", "configuration"}
+    token = stack.saleor.dashboard_token(user_permissions=["HANDLE_PAYMENTS", "MANAGE_APPS"])
+    shots = screenshot_dirs(tmp_path, docs=True)
+    async with serve_in_loop(await outer_page(stack, token)) as outer:
+        dashboard, errors = await open_dashboard(browser, outer, shots)
+        app = dashboard.app
+        await dashboard.ready("overview")
+        for theme, locale in (
+            ("light", "en"),
+            ("dark", "en"),
+            ("light", "zh-Hans"),
+            ("dark", "zh-Hans"),
+        ):
+            language = "zh" if locale.startswith("zh") else "en"
+            await dashboard.page.evaluate(f"window.setHost('{theme}', '{locale}')")
+            for name, route, shown in pages:
+                await dashboard.page.evaluate(f"window.reloadAt('{route}')")
+                page_name = route.split("/")[1]
+                await dashboard.ready(page_name)
+                html = app.locator("html")
+                assert await html.get_attribute("data-theme") == theme
+                assert await html.get_attribute("lang") == ("zh-CN" if language == "zh" else "en")
+                if name == "configuration":
+                    await connection_tested(app, language)
+                await app.locator(shown).first.wait_for()
+                probe: dict[str, Any] = await dashboard.frame.evaluate(STYLE_PROBE)
+                assert_looks_like_the_dashboard(probe, theme, language)
+                if name in dated:
+                    assert DATE_TIME[language].search(probe["text"]), (name, probe["text"])
+                if name.startswith("reconciliation"):
+                    assert day.strftime("%Y-%m-%d") not in probe["text"], probe["text"]
+                if name == "payments":
+                    await date_filter_in_the_language(app, language, psp)
+                await dashboard.screenshot(f"{name}-{theme}-{language}")
+        assert errors == []
+
+
+async def connection_tested(app: FrameLocator, language: str) -> None:
+    """Open the HK channel and test its stored credentials: the result's two lines are in the
+    dashboard's language."""
+    card = app.locator("section[data-channel='hk-web']")
+    await card.locator("button[data-action='open']").click()
+    await card.locator("button[data-action='test']").click()
+    result = card.locator("[data-result='hk-web'] [data-problem='OK']")
+    await result.wait_for()
+    title = await result.locator("strong").text_content() or ""
+    detail = await result.locator(".detail").text_content() or ""
+    for line in (title, detail):
+        assert line, (title, detail)
+        latin = LATIN_WORD.findall(KEPT_IN_LATIN.sub("", line))
+        if language == "zh":
+            assert not latin, (line, latin)
+            assert re.search(r"[\u4e00-\u9fff]", line), line
+        else:
+            assert latin, line
+
+
+async def date_filter_in_the_language(app: FrameLocator, language: str, psp: str) -> None:
+    """The payments' From/To fields: today in the language's format as their example, and a
+    day typed that way filters the list."""
+    field = app.locator("form[data-filters='payments'] input[data-date='from']")
+    assert await field.get_attribute("type") == "text"  # never the browser's mm/dd/yyyy
+    example = await field.get_attribute("placeholder") or ""
+    assert DAY[language].match(example), example
+    await field.fill(example)
+    await field.dispatch_event("change")
+    filters = app.locator("form[data-filters='payments']")
+    hidden = await filters.locator("input[name='from']").input_value()
+    assert hidden == datetime.now(UTC).date().isoformat(), (example, hidden)
+    await filters.locator("button[type='submit']").click()
+    await app.locator("[data-results='payments'][data-loaded='true']").wait_for()
+    assert await app.locator(f"tr[data-payment='{psp}']").count() == 1
+    assert await field.input_value() == example

@@ -31,12 +31,19 @@ from saleor_alipay_app.config import Settings
 from saleor_alipay_app.db import transaction, utcnow
 from saleor_alipay_app.history.models import History, HistorySubject
 from saleor_alipay_app.payments.models import Payment, PaymentStatus, ReportStatus, SaleorReport
+from saleor_alipay_app.payments.reporting import (
+    SEND_LEASE,
+    enqueue_report,
+    record_outcome,
+)
+from saleor_alipay_app.payments.repository import PaymentsRepository
 from saleor_alipay_app.payments.service import payment_request_id
 from saleor_alipay_app.saleor.events import SyncEvent
 from tests.support.stack import (
     Stack,
     app_database,
     app_rows,
+    app_services,
     deliver_to,
     eventually,
     one_click_payload,
@@ -417,6 +424,76 @@ async def test_reports_queued_while_saleor_is_down_are_resent_by_the_sweeper(
     assert paid["payRequests"] == 1
 
 
+async def test_a_report_counts_each_call_to_saleor_and_is_recorded_once(stack: Stack) -> None:
+    """A report's `attempts` is how many times the app asked Saleor. A purchase's report that
+    Saleor confirmed on the first call shows 1. A sender that asked Saleor but was too slow to
+    record the answer (its lease ran out, another sender asked again) leaves 2 calls counted as
+    2, and its late answer adds no second outcome to the report's history."""
+    transaction_id, psp = await qr_purchase(stack)
+
+    async def confirmed() -> list[SaleorReport]:
+        rows = await app_rows(stack, SaleorReport, saleor_transaction_id=transaction_id)
+        return [r for r in rows if r.status is ReportStatus.DONE]
+
+    # Saleor has the event; the sender stores its answer just after.
+    [first] = await eventually(confirmed, what="the purchase's report stored as confirmed")
+    assert first.attempts == 1
+    assert len(report_calls(stack, transaction_id, "CHARGE_SUCCESS")) == 1
+
+    services = app_services(stack)
+    sessions, reporter = services.sessions, services.payments.reporter
+    async with transaction(sessions) as session:
+        key = await enqueue_report(
+            PaymentsRepository(session),
+            installation_id=first.installation_id,
+            transaction_id=transaction_id,
+            event_type="REFUND_SUCCESS",
+            psp_reference=f"{psp}-late",
+            amount=Decimal("1.00"),
+        )
+    [report] = await app_rows(stack, SaleorReport, report_key=key)
+    assert report.id is not None
+    assert report.attempts == 0
+
+    def calls() -> list[Any]:
+        return report_calls(stack, transaction_id, "REFUND_SUCCESS")
+
+    # Sender A claims the report and asks Saleor, then stalls before recording the answer.
+    now = utcnow()
+    async with transaction(sessions) as session:
+        assert await PaymentsRepository(session).claim_report(report.id, now, now + SEND_LEASE)
+    late = await reporter.post(report, await installation_of(stack, report))
+    assert late.status is ReportStatus.DONE
+    # Its lease runs out (time passing, faster) and sender B sends the report again.
+    async with transaction(sessions) as session:
+        await session.execute(
+            update(SaleorReport)
+            .where(col(SaleorReport.id) == report.id)
+            .values(sending_until=utcnow() - timedelta(seconds=1))
+        )
+    assert await reporter.send(report.id)
+    assert len(calls()) == 2
+    [sent] = await app_rows(stack, SaleorReport, report_key=key)
+    assert (sent.status, sent.attempts) == (ReportStatus.DONE, 2)
+    # A records its answer at last: nothing changes.
+    async with transaction(sessions) as session:
+        await record_outcome(session, report.id, late)
+    [after] = await app_rows(stack, SaleorReport, report_key=key)
+    assert (after.status, after.attempts, after.sent_at) == (ReportStatus.DONE, 2, sent.sent_at)
+    history = await app_rows(stack, History, subject=HistorySubject.REPORT, subject_id=report.id)
+    assert [h.status for h in history] == ["REFUND_SUCCESS:DONE"]
+    # Confirmed: nobody asks Saleor again.
+    assert await reporter.send(report.id)
+    assert len(calls()) == 2
+
+
+async def installation_of(stack: Stack, report: SaleorReport) -> Any:
+    from saleor_alipay_app.installations.repository import InstallationRepository
+
+    async with app_services(stack).sessions() as session:
+        return await InstallationRepository(session).get(report.installation_id)
+
+
 # -- two app processes on one PostgreSQL ---------------------------------------------------------
 
 
@@ -567,5 +644,6 @@ async def test_duplicate_notifications_across_two_processes_report_once(
         assert len(report_calls(stack, pending.transaction_id, "CHARGE_SUCCESS")) == 1
         [report] = await app_rows(stack, SaleorReport, saleor_transaction_id=pending.transaction_id)
         assert report.status is ReportStatus.DONE
+        assert report.attempts == 1  # the number of times the app asked Saleor
         sent = await app_rows(stack, History, subject=HistorySubject.REPORT, subject_id=report.id)
         assert [h.status for h in sent] == ["CHARGE_SUCCESS:DONE"]

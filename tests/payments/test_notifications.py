@@ -251,6 +251,7 @@ async def test_concurrent_duplicate_notifications_report_to_saleor_once(stack: S
     [report] = await app_rows(stack, SaleorReport, saleor_transaction_id=pending.transaction_id)
     assert report.status is ReportStatus.DONE
     assert report.sending_until is None
+    assert report.attempts == 1  # asked once, counted once (the dashboard's "Attempts")
     calls = [
         call
         for call in stack.saleor.calls
