@@ -139,6 +139,7 @@
       "col.amount": "Amount",
       "col.refunded": "Refunded",
       "col.result": "Result",
+      "col.order": "Order",
       "col.time": "Time",
       "col.subject": "Record",
       "col.reference": "Reference",
@@ -194,6 +195,10 @@
       "payment.title": "Payment",
       "payment.paymentId": "Antom payment ID",
       "payment.transactionId": "Saleor transaction ID",
+      "payment.orderId": "Saleor order",
+      "payment.checkoutId": "Saleor checkout",
+      "payment.noOrder": "not an order yet",
+      "payment.openOrder": "Order",
       "payment.attempt": "Attempt",
       "payment.agreement": "Agreement",
       "payment.customerId": "Saleor customer ID",
@@ -369,6 +374,7 @@
       "col.amount": "金额",
       "col.refunded": "已退款",
       "col.result": "结果",
+      "col.order": "订单",
       "col.time": "时间",
       "col.subject": "对象",
       "col.reference": "编号",
@@ -424,6 +430,10 @@
       "payment.title": "支付",
       "payment.paymentId": "Antom 支付号",
       "payment.transactionId": "Saleor 交易 ID",
+      "payment.orderId": "Saleor 订单",
+      "payment.checkoutId": "Saleor 结账",
+      "payment.noOrder": "尚未成为订单",
+      "payment.openOrder": "订单",
       "payment.attempt": "尝试",
       "payment.agreement": "签约",
       "payment.customerId": "Saleor 顾客 ID",
@@ -782,6 +792,11 @@
 
   function customerLink(id) {
     return id ? dashboardLink("/customers/" + encodeURIComponent(id), id) : null;
+  }
+
+  // The dashboard's order page, where the transaction is shown (`text`: the id by default).
+  function orderLink(id, text) {
+    return id ? dashboardLink("/orders/" + encodeURIComponent(id), text || id) : null;
   }
 
   var root = null;
@@ -1434,6 +1449,7 @@
       { label: t("col.refunded"), num: true, render: function (p) { return p.refundedAmount && Number(p.refundedAmount) ? formatMoney(p.refundedAmount, p.currency) : ""; } },
       { label: t("col.status"), render: function (p) { return badge(p.status); } },
       { label: t("col.result"), render: function (p) { return p.resultCode; } },
+      { label: t("col.order"), render: function (p) { return orderLink(p.orderId, t("payment.openOrder")); } },
     ], items, { name: "payments", rowAttrs: function (p) { return { "data-payment": p.paymentRequestId }; } });
   }
 
@@ -1523,7 +1539,10 @@
           facts([
             [t("col.paymentRequestId"), h("span", { className: "mono", text: p.paymentRequestId })],
             [t("payment.paymentId"), p.paymentId ? h("span", { className: "mono", text: p.paymentId }) : null],
-            [t("payment.transactionId"), h("span", { className: "mono", text: p.transactionId })],
+            // The transaction is shown on its order's page: the id opens it once the order is known.
+            [t("payment.transactionId"), p.orderId ? orderLink(p.orderId, p.transactionId) : h("span", { className: "mono", text: p.transactionId })],
+            [t("payment.orderId"), p.orderId ? orderLink(p.orderId) : h("span", { className: "subdued", text: t("payment.noOrder") })],
+            p.orderId || !p.checkoutId ? null : [t("payment.checkoutId"), h("span", { className: "mono", text: p.checkoutId })],
             [t("col.channel"), p.channel],
             [t("col.wallet"), p.walletName],
             [t("payment.customerId"), p.customerId ? customerLink(p.customerId) : null],

@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import pytest
 from starlette.applications import Starlette
@@ -366,8 +366,14 @@ async def test_a_store_admin_configures_tests_revokes_and_follows_payments(
         # -- payments, and one payment's history ------------------------------------------------
         await dashboard.open("payments")
         assert await app.locator("table[data-table='payments'] tbody tr").count() == 2
+        # The payment whose order is known links to it; the other is not an order yet.
+        assert (
+            await app.locator(f"tr[data-payment='{psp}'] a[data-dashboard^='/orders/']").count()
+            == 1
+        )
+        assert await app.locator("table[data-table='payments'] a[data-dashboard]").count() == 1
         await dashboard.screenshot("payments")
-        await app.locator(f"tr[data-payment='{psp}'] a").click()
+        await app.locator(f"tr[data-payment='{psp}'] a:not([data-dashboard])").click()
         await dashboard.ready("payments")
         routes = [
             m["payload"]["newRoute"]
@@ -399,6 +405,17 @@ async def test_a_store_admin_configures_tests_revokes_and_follows_payments(
         await customer.click()
         redirects = [payload["to"] for payload in await dashboard.posted("redirect")]
         assert redirects[-1].startswith("/customers/"), redirects
+        # The refund was asked on the transaction's order: its id and the transaction's open the
+        # dashboard's order page.
+        order_id = stack.saleor.transactions[transaction_id].order_id
+        assert order_id is not None
+        order_path = "/orders/" + quote(order_id, safe="")
+        order_links = app.locator(f"a[data-dashboard='{order_path}']")
+        assert await order_links.count() == 2  # the transaction id and the order id
+        assert await order_links.first.text_content() == transaction_id
+        await order_links.nth(1).click()
+        redirects = [payload["to"] for payload in await dashboard.posted("redirect")]
+        assert redirects[-1] == order_path, redirects
         # A reload at the route kept in the dashboard's URL stays on the payment.
         await dashboard.page.evaluate(f"window.reloadAt('/payments/{psp}')")
         await dashboard.ready("payments")
