@@ -241,6 +241,7 @@
       "config.details": "Details",
       "config.close": "Close",
       "test.detail": "Antom's answer: {code}",
+      "test.okDetail": "Antom verified our signature and answered our test inquiry, signed: {code}, as expected for a payment that does not exist.",
       "date.order": "dmy",
       "date.invalid": "Write the date as {example}",
       yes: "Yes",
@@ -476,6 +477,7 @@
       "config.details": "详情",
       "config.close": "收起",
       "test.detail": "Antom 应答：{code}",
+      "test.okDetail": "Antom 验证了我们的签名，并对测试查询给出了签名应答：{code}（查询一笔不存在的支付，符合预期）。",
       "date.order": "ymd",
       "date.invalid": "请按 {example} 的格式填写日期",
       yes: "是",
@@ -1313,7 +1315,7 @@
           // The server's explanation is English; other languages get the code in their words.
           var detail = lang() === "en"
             ? answer.message + (answer.resultCode ? " [" + answer.resultCode + "]" : "") + (answer.detail ? " — " + answer.detail : "")
-            : t("test.detail", { code: answer.resultCode || answer.problem });
+            : t(answer.ok ? "test.okDetail" : "test.detail", { code: answer.resultCode || answer.problem });
           var box = notice(answer.ok ? "success" : "critical", title, detail);
           box.setAttribute("data-problem", answer.problem);
           result.appendChild(box);

@@ -902,6 +902,9 @@ async def connection_tested(app: FrameLocator, language: str) -> None:
             assert re.search(r"[\u4e00-\u9fff]", line), line
         else:
             assert latin, line
+    # A success says that Antom's "does not exist" proves the connection, in either language.
+    assert "ORDER_NOT_EXIST" in detail, detail
+    assert ("符合预期" if language == "zh" else "verified") in detail, detail
 
 
 async def date_filter_in_the_language(app: FrameLocator, language: str, psp: str) -> None:
