@@ -10,6 +10,8 @@ export const GATEWAY_ID = "saleor.alipay.scan-to-bind";
 
 const TEXT = {
   en: {
+    // Between two sentences of one message.
+    gap: " ",
     choose: "Pay with a wallet",
     saved: "Your saved wallets",
     payWith: (name) => `Pay with ${name}`,
@@ -37,10 +39,12 @@ const TEXT = {
     removeShort: "Remove",
     removed: "The wallet was removed.",
     notRemoved: "The wallet was not removed.",
+    accountOther: "Something went wrong. Please try again.",
     none: "No saved wallets.",
     cancel: "Cancel",
   },
   "zh-CN": {
+    gap: "",
     choose: "使用电子钱包付款",
     saved: "已保存的钱包",
     payWith: (name) => `使用 ${name} 付款`,
@@ -98,6 +102,7 @@ const STYLE = `
 .stb-error{color:#b42318}
 .stb-ok{color:#067647}
 .stb h2{font-size:1.1rem;margin:.5rem 0}
+.stb h2[tabindex="-1"]:focus{outline:none}
 `;
 
 function localeOf(options) {
@@ -330,7 +335,7 @@ export function mountCheckout(root, options) {
     panel.stop();
     panel.say("");
     if (t.codes) message = t.codes[code] || t.other;
-    panel.fail(`${t.failed} ${message || ""}`.trim());
+    panel.fail([t.failed, message].filter(Boolean).join(t.gap));
     panel.show(el("button", { type: "button", class: "stb-retry", onclick: () => start() }, t.retry));
     if (options.onFailed) options.onFailed({ code, message: message || t.failed });
   };
@@ -450,7 +455,7 @@ export function mountAccount(root, options) {
     panel.stop();
     panel.say("");
     if (t.codes) message = t.codes[code] || t.accountOther;
-    panel.fail(`${what || ""} ${message || t.failed}`.trim());
+    panel.fail([what, message].filter(Boolean).join(t.gap) || t.accountOther);
     if (!showingList) {
       panel.show(
         el("button", { type: "button", class: "stb-retry", onclick: () => list().catch((e) => failed(e.message, e.code)) }, t.retry),

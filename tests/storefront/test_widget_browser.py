@@ -190,6 +190,9 @@ async def test_a_failed_payment_says_why(
     page = await shop.open(checkout, locale=locale)
     await page.get_by_role("button", name=wallet).click()
     await page.get_by_role("img", name=qr).wait_for()
+    assert await page.locator("#checkout .stb").get_attribute("lang") == locale
+    if locale != "en":  # the English QR step is storefront-qr.png
+        await shop.screenshot(page, f"qr-{locale}")
     await stack.approve(await shop.binding_id(), login="85261234567")
     await page.get_by_role("alert").filter(has_text=message).wait_for(timeout=20_000)
     await page.get_by_role("button", name=retry).wait_for()
@@ -303,7 +306,7 @@ async def test_save_a_wallet_pay_with_it_and_remove_it(shop: Shop, stack: Stack)
     ("locale", "save", "message", "qr"),
     [
         ("en", "Save AlipayHK", "The wallet was not saved.", "QR code for AlipayHK"),
-        ("zh-CN", "保存 AlipayHK", "钱包未保存。 操作未能完成，请重试。", "AlipayHK 付款二维码"),
+        ("zh-CN", "保存 AlipayHK", "钱包未保存。操作未能完成，请重试。", "AlipayHK 付款二维码"),
     ],
 )
 async def test_a_wallet_that_cannot_be_saved_says_so(
