@@ -10,6 +10,8 @@ export const GATEWAY_ID = "saleor.alipay.scan-to-bind";
 
 const TEXT = {
   en: {
+    // Between two sentences of one message.
+    gap: " ",
     choose: "Pay with a wallet",
     saved: "Your saved wallets",
     payWith: (name) => `Pay with ${name}`,
@@ -29,13 +31,20 @@ const TEXT = {
     qrAlt: (name) => `QR code for ${name}`,
     saveWallet: "Save a wallet",
     saveWith: (name) => `Save ${name}`,
+    scanToSave: (name) => `Scan this QR code with ${name} to save it for one-click payments`,
+    approvedSaving: "Approved in the wallet. Saving…",
     savedOk: "The wallet is saved.",
+    notSaved: "The wallet was not saved.",
     remove: (name) => `Remove ${name}`,
+    removeShort: "Remove",
     removed: "The wallet was removed.",
+    notRemoved: "The wallet was not removed.",
+    accountOther: "Something went wrong. Please try again.",
     none: "No saved wallets.",
     cancel: "Cancel",
   },
   "zh-CN": {
+    gap: "",
     choose: "使用电子钱包付款",
     saved: "已保存的钱包",
     payWith: (name) => `使用 ${name} 付款`,
@@ -55,9 +64,14 @@ const TEXT = {
     qrAlt: (name) => `${name} 付款二维码`,
     saveWallet: "保存钱包",
     saveWith: (name) => `保存 ${name}`,
+    scanToSave: (name) => `请用 ${name} 扫描二维码，保存钱包以便一键付款`,
+    approvedSaving: "已在钱包中授权，正在保存…",
     savedOk: "钱包已保存。",
+    notSaved: "钱包未保存。",
     remove: (name) => `移除 ${name}`,
+    removeShort: "移除",
     removed: "钱包已移除。",
+    notRemoved: "钱包未移除。",
     none: "没有已保存的钱包。",
     cancel: "取消",
     // The app's messages are in English: Simplified Chinese ones by Antom's result code.
@@ -74,6 +88,7 @@ const TEXT = {
       NETWORK: "无法连接商店，请检查网络后重试。",
     },
     other: "付款未能完成，请重试或选择其他付款方式。",
+    accountOther: "操作未能完成，请重试。",
   },
 };
 
@@ -87,6 +102,7 @@ const STYLE = `
 .stb-error{color:#b42318}
 .stb-ok{color:#067647}
 .stb h2{font-size:1.1rem;margin:.5rem 0}
+.stb h2[tabindex="-1"]:focus{outline:none}
 `;
 
 function localeOf(options) {
@@ -201,8 +217,12 @@ function formatRemaining(ms) {
   return `${Math.floor(total / 60)}:${String(total % 60).padStart(2, "0")}`;
 }
 
+let panels = 0;
+
 class Panel {
   constructor(root, options) {
+    panels += 1;
+    this.ids = `stb-${panels}`;
     this.options = options;
     this.t = TEXT[localeOf(options)];
     this.root = root;
@@ -229,20 +249,33 @@ class Panel {
     for (const close of this.closers.splice(0)) close();
   }
 
-  showQr(qr, walletName, onRenew) {
+  /** Replace the content; when keyboard focus was in it, move focus to the new content's
+   * heading (or first control) instead of letting it fall back to the page's body. */
+  show(...children) {
+    const active = document.activeElement;
+    const hadFocus = active && active !== document.body && this.body.contains(active);
+    this.body.replaceChildren(...children);
+    if (!hadFocus) return;
+    const target = this.body.querySelector("h2, button, a");
+    if (!target) return;
+    if (target.tagName === "H2") target.tabIndex = -1;
+    target.focus();
+  }
+
+  showQr(qr, walletName, onRenew, heading) {
     const t = this.t;
     const countdown = el("p", { class: "stb-countdown" });
     const figure = el("figure", { class: "stb-qr", role: "img", "aria-label": t.qrAlt(walletName) });
     figure.innerHTML = qr.qrCodeSvg || "";
     const svg = figure.querySelector("svg");
     if (svg) svg.setAttribute("aria-hidden", "true");
-    const children = [el("h2", {}, t.scan(walletName)), figure, countdown];
+    const children = [el("h2", {}, (heading || t.scan)(walletName)), figure, countdown];
     const appLink = qr.authUrls && (qr.authUrls.applinkUrl || qr.authUrls.schemeUrl || qr.authUrls.normalUrl);
     if (appLink && (isPhone() || this.options.showAppLink)) {
       children.push(el("p", {}, el("a", { href: appLink, class: "stb-applink" }, t.openApp(walletName))));
     }
     children.push(el("button", { type: "button", class: "stb-secondary stb-renew", onclick: onRenew }, t.newCode));
-    this.body.replaceChildren(...children);
+    this.show(...children);
     const expires = Date.parse(qr.expiresAt);
     const tick = () => {
       const left = expires - Date.now();
@@ -269,7 +302,7 @@ export function mountCheckout(root, options) {
   // checkout.chargeStatus (which adds no event) until it is covered, then completes.
   const paid = async () => {
     panel.stop();
-    panel.body.replaceChildren(el("p", { class: "stb-ok" }, t.paid));
+    panel.show(el("p", { class: "stb-ok" }, t.paid));
     if (options.completeCheckout === false) {
       if (options.onPaid) options.onPaid({ transactionId });
       return;
@@ -302,10 +335,8 @@ export function mountCheckout(root, options) {
     panel.stop();
     panel.say("");
     if (t.codes) message = t.codes[code] || t.other;
-    panel.fail(`${t.failed} ${message || ""}`.trim());
-    panel.body.replaceChildren(
-      el("button", { type: "button", class: "stb-retry", onclick: () => start() }, t.retry),
-    );
+    panel.fail([t.failed, message].filter(Boolean).join(t.gap));
+    panel.show(el("button", { type: "button", class: "stb-retry", onclick: () => start() }, t.retry));
     if (options.onFailed) options.onFailed({ code, message: message || t.failed });
   };
 
@@ -404,7 +435,7 @@ export function mountCheckout(root, options) {
         }, t.payWith(wallet.name)),
       );
     }
-    panel.body.replaceChildren(...children);
+    panel.show(...children);
   };
 
   const ready = start().catch((e) => failed(e.code, e.message));
@@ -417,37 +448,51 @@ export function mountAccount(root, options) {
   const panel = new Panel(root, options);
   const t = panel.t;
   let walletName = "";
+  let showingList = false;
 
-  const failed = (message) => {
+  // The app's messages are in English: in Chinese, the stream's code (or a general message).
+  const failed = (message, code, what) => {
     panel.stop();
-    panel.fail(message || t.failed);
+    panel.say("");
+    if (t.codes) message = t.codes[code] || t.accountOther;
+    panel.fail([what, message].filter(Boolean).join(t.gap) || t.accountOther);
+    if (!showingList) {
+      panel.show(
+        el("button", { type: "button", class: "stb-retry", onclick: () => list().catch((e) => failed(e.message, e.code)) }, t.retry),
+      );
+    }
   };
 
-  const processTokenization = async (id) => {
+  const processTokenization = async (id, code) => {
     const result = await saleorRequest(options, TOKENIZATION_PROCESS, { id, channel: options.channel });
-    return follow(result.paymentMethodProcessTokenization);
+    return follow(result.paymentMethodProcessTokenization, code);
   };
 
-  const follow = async (answer) => {
+  const follow = async (answer, code) => {
     const error = firstError(answer);
-    if (error) return failed(error.message);
+    if (error || answer.result === "FAILED_TO_TOKENIZE" || answer.result === "FAILED_TO_DELIVER") {
+      return failed(error && error.message, code, t.notSaved);
+    }
     if (answer.result === "SUCCESSFULLY_TOKENIZED") {
       panel.stop();
       await list();
       panel.say(t.savedOk);
       return;
     }
-    if (answer.result === "FAILED_TO_TOKENIZE") return failed();
+    // Approved in the wallet, not bound yet: the status stream says when it is.
+    if (answer.result === "PENDING") return panel.say(t.approvedSaving);
     if (answer.result === "ADDITIONAL_ACTION_REQUIRED" && answer.data) {
       panel.stop();
+      showingList = false;
       const id = answer.id;
-      panel.showQr(answer.data, walletName, () => processTokenization(id).catch((e) => failed(e.message)));
+      const again = (why) => processTokenization(id, why).catch((e) => failed(e.message, e.code, t.notSaved));
+      panel.showQr(answer.data, walletName, () => again(), t.scanToSave);
       if (answer.data.statusUrl) {
         panel.closers.push(
           followStatus(answer.data.statusUrl, (state) => {
-            if (state.state === "saved" || state.state === "expired" || state.state === "failed") {
-              processTokenization(id).catch((e) => failed(e.message));
-            }
+            if (state.state === "saved" || state.state === "expired") again();
+            else if (state.state === "failed") again(state.code);
+            else if (state.state === "waiting" && state.scanned) panel.say(t.approvedSaving);
           }),
         );
       }
@@ -456,6 +501,7 @@ export function mountAccount(root, options) {
 
   const save = async (wallet) => {
     panel.fail("");
+    panel.say("");
     walletName = wallet.name;
     const result = await saleorRequest(options, TOKENIZATION_INITIALIZE, {
       gateway,
@@ -467,15 +513,20 @@ export function mountAccount(root, options) {
 
   const remove = async (method) => {
     panel.fail("");
+    panel.say("");
     const result = await saleorRequest(options, STORED_DELETE, { id: method.id, channel: options.channel });
     const answer = result.storedPaymentMethodRequestDelete;
     const error = firstError(answer);
-    if (error || answer.result !== "SUCCESSFULLY_DELETED") return failed(error && error.message);
+    if (error || answer.result !== "SUCCESSFULLY_DELETED") {
+      return failed(error && error.message, undefined, t.notRemoved);
+    }
     await list();
     panel.say(t.removed);
   };
 
   const list = async () => {
+    panel.stop();
+    panel.fail("");
     const [stored, tokenization] = await Promise.all([
       saleorRequest(options, STORED_METHODS, { channel: options.channel }),
       saleorRequest(options, TOKENIZATION_GATEWAY, { gateway, channel: options.channel }),
@@ -483,9 +534,10 @@ export function mountAccount(root, options) {
     const methods = ((stored.me && stored.me.storedPaymentMethods) || []).filter(
       (m) => m.id.startsWith(`app:${gateway}:`) || (m.data && m.data.wallet),
     );
-    const wallets = (tokenization.paymentGatewayInitializeTokenization.data || {}).wallets || [];
-    const children = [el("h2", {}, t.saved)];
-    const items = el("ul", {});
+    const initialized = tokenization.paymentGatewayInitializeTokenization;
+    const wallets = (initialized.data || {}).wallets || [];
+    const children = [el("h2", { id: `${panel.ids}-saved` }, t.saved)];
+    const items = el("ul", { "aria-labelledby": `${panel.ids}-saved` });
     for (const method of methods) {
       items.append(
         el("li", {}, `${method.name} `,
@@ -493,8 +545,8 @@ export function mountAccount(root, options) {
             type: "button",
             class: "stb-remove stb-secondary",
             "aria-label": t.remove(method.name),
-            onclick: () => remove(method).catch((e) => failed(e.message)),
-          }, t.remove("")),
+            onclick: () => remove(method).catch((e) => failed(e.message, e.code, t.notRemoved)),
+          }, t.removeShort),
         ),
       );
     }
@@ -505,13 +557,17 @@ export function mountAccount(root, options) {
           type: "button",
           class: "stb-save",
           "data-wallet": wallet.id,
-          onclick: () => save(wallet).catch((e) => failed(e.message)),
+          onclick: () => save(wallet).catch((e) => failed(e.message, e.code, t.notSaved)),
         }, t.saveWith(wallet.name)),
       );
     }
-    panel.body.replaceChildren(...children);
+    showingList = true;
+    panel.show(...children);
+    // The channel cannot save wallets (not configured, the app unreachable): say why.
+    const error = firstError(initialized);
+    if (error) failed(error.message, undefined, t.notSaved);
   };
 
-  const ready = list().catch((e) => failed(e.message));
+  const ready = list().catch((e) => failed(e.message, e.code));
   return { ready, destroy: () => { panel.stop(); root.replaceChildren(); } };
 }

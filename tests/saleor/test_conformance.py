@@ -118,10 +118,32 @@ def test_no_document_uses_deprecated_fields(full: GraphQLSchema, relative: str) 
     assert deprecated_usages(load_document(relative), schema=full) == []
 
 
+def _widget_documents() -> list[tuple[str, str]]:
+    generator = _generator()
+    return [
+        (f"{module}#{name}", text)
+        for module in generator.WIDGET_MODULES
+        for name, text in generator.widget_documents((REPO / module).read_text(encoding="utf-8"))
+    ]
+
+
+def test_the_widget_sends_nothing_newer_than_3_21_nor_deprecated(full: GraphQLSchema) -> None:
+    """The storefront widget's documents, read from the module as the subset generator reads
+    them: a storefront on the app's oldest Saleor can run every one."""
+    documents = _widget_documents()
+    names = {name.rpartition("#")[2] for name, _ in documents}
+    assert {"STORED_METHODS", "TOKENIZATION_PROCESS", "TRANSACTION_INITIALIZE"} <= names
+    for name, text in documents:
+        assert validation_errors(text, schema=full) == [], name
+        assert [str(u) for u in usages_newer_than(text, (3, 21), schema=full)] == [], name
+        assert deprecated_usages(text, schema=full) == [], name
+
+
 def test_every_document_the_subset_is_cut_for_validates(full: GraphQLSchema) -> None:
     documents = _generator().documents_text(REPO)
     names = [name for name, _ in documents]
     assert "tools/saleor-subset/extra.graphql" in names
+    assert {name for name, _ in _widget_documents()} <= set(names)
     assert {f"graphql/{f}" for f in OPERATION_FILES} <= set(names)
     for name, text in documents:
         assert validation_errors(text, schema=full) == [], name

@@ -4,7 +4,10 @@
 `with double.serve_in_thread():`, both on `tests.support.servers`). It has its own RSA key and
 JWKS, signs webhooks with a detached JWS exactly as Saleor does, validates every GraphQL document
 it receives against Saleor's schema, answers `app { id }`, `channels` and `transactionEventReport`
-(with Saleor's idempotency rules), installs the app through its token handshake, fetches and
+(with Saleor's idempotency rules), answers a storefront (checkout payment sessions; and, for a
+customer logged in with `double.customer_token()`, `me { storedPaymentMethods }`, tokenization
+and `storedPaymentMethodRequestDelete`, each delivering its webhook to the app and mapping the
+answer as Saleor does), installs the app through its token handshake, fetches and
 checks manifests, builds realistic payloads in the shape of our subscription documents and checks
 our webhook responses against Saleor's JSON Schemas. The schema is the project's subset of
 Saleor's and the JSON Schemas are copies of Saleor's (`tests/support/saleor/`, written by
@@ -519,6 +522,8 @@ class SessionRecord:
 class _RequestContext:
     app: AppRecord | None
     staff: StaffUser | None = None
+    # The customer whose access token the request carries (`double.customer_token`).
+    user: Customer | None = None
 
 
 if TYPE_CHECKING:
@@ -991,6 +996,89 @@ def _money(amount: Decimal, currency: str) -> dict[str, Any]:
     return {"amount": amount, "currency": currency}
 
 
+# -- the customer's account (stored payment methods and tokenization) --------------------------
+
+
+def payment_app_id(app: AppRecord, raw_id: str) -> str:
+    """The id Saleor gives the storefront for an app's stored method or tokenization id."""
+    return f"app:{app.identifier}:{raw_id}"
+
+
+def from_payment_app_id(value: str) -> tuple[str | None, str]:
+    """Saleor's `from_payment_app_id`: (the app identifier, the app's raw id) of
+    `app:<identifier>:<raw id>`; the identifier is None when the id is not of that form (or
+    names the app by its numeric pk, which these mutations do not look up)."""
+    parts = value.split(":", 2)
+    if len(parts) != 3 or parts[0] != "app" or not all(parts) or parts[1].isdigit():
+        return None, value
+    return parts[1], parts[2]
+
+
+@lru_cache(maxsize=1)
+def _stored_method_schema() -> dict[str, Any]:
+    """Saleor's schema of one stored payment method: each is checked on its own."""
+    schema: dict[str, Any] = json.loads(_schema_file("ListStoredPaymentMethods"))
+    return {"$ref": "#/$defs/StoredPaymentMethodSchema", "$defs": schema["$defs"]}
+
+
+def _checked_stored_method(item: object) -> dict[str, Any] | None:
+    """One stored method as Saleor keeps it: None (skipped) when invalid; an invalid
+    `creditCardInfo` alone becomes null."""
+
+    def valid(value: object) -> bool:
+        validator = Draft202012Validator(_stored_method_schema(), format_checker=_FORMATS)
+        return best_match(validator.iter_errors(value)) is None
+
+    if not isinstance(item, dict):
+        return None
+    if valid(item):
+        return item
+    without_card = {k: v for k, v in item.items() if k != "creditCardInfo"}
+    return {**without_card, "creditCardInfo": None} if valid(without_card) else None
+
+
+class _AccountError(Exception):
+    """A `ValidationError` in an account mutation: its `result` is then FAILED_TO_DELIVER."""
+
+    def __init__(self, field_name: str | None, code: str, message: str) -> None:
+        super().__init__(message)
+        self.error = _account_error(field_name, code, message)
+
+    def as_graphql(self) -> dict[str, Any]:
+        return self.error
+
+
+def _account_error(field_name: str | None, code: str, message: str | None) -> dict[str, Any]:
+    return {"field": field_name, "code": code, "message": message}
+
+
+def _gateway_error_result(result: str, error: str | None) -> dict[str, Any]:
+    return {
+        "result": result,
+        "data": None,
+        "errors": [_account_error(None, "GATEWAY_ERROR", error)],
+    }
+
+
+_TOKENIZATION_SUCCESS: Final = ("SUCCESSFULLY_TOKENIZED", "ADDITIONAL_ACTION_REQUIRED", "PENDING")
+
+
+def _tokenization_result(
+    result: str, *, id: str | None = None, data: Any = None, error: str | None = None
+) -> dict[str, Any]:
+    errors = (
+        [] if result in _TOKENIZATION_SUCCESS else [_account_error(None, "GATEWAY_ERROR", error)]
+    )
+    return {"result": result, "id": id, "data": data, "errors": errors}
+
+
+def _delete_result(result: str, error: str | None) -> dict[str, Any]:
+    errors = (
+        [] if result == "SUCCESSFULLY_DELETED" else [_account_error(None, "GATEWAY_ERROR", error)]
+    )
+    return {"result": result, "errors": errors}
+
+
 # -- the double --------------------------------------------------------------------------------
 
 
@@ -1022,6 +1110,9 @@ class SaleorDouble:
         self.failed_installations: list[str] = []
         self.staff: dict[str, StaffUser] = {}
         self._staff_tokens: dict[str, StaffUser] = {}
+        self._customer_tokens: dict[str, Customer] = {}
+        # Webhook answers Saleor refused (event, why): the storefront sees only the outcome.
+        self.refused_answers: list[tuple[SyncEvent, str]] = []
         self.installation_jobs: dict[str, AppInstallationJob] = {}
         self._background: set[asyncio.Task[None]] = set()
         self.jwks_fetches = 0
@@ -1253,6 +1344,29 @@ class SaleorDouble:
         user = self._staff_tokens.get(token)
         return user if user is not None and user.is_active else None
 
+    def customer_token(self, customer: Customer | None = None) -> str:
+        """An access token of `customer` (the default one), as `tokenCreate` gives a customer
+        who logs in to the storefront: what the storefront sends as `Authorization: Bearer`."""
+        user = customer or self.customer
+        now = int(time.time())
+        claims = {
+            "iat": now,
+            "exp": now + 300,
+            "iss": self.api_url,
+            "owner": "saleor",
+            "type": "access",
+            "token": secrets.token_hex(16),
+            "email": user.email,
+            "user_id": user.id,
+            "is_staff": False,
+        }
+        token = jwt.encode(claims, self._private_key, algorithm="RS256", headers={"kid": self.kid})
+        self._customer_tokens[token] = user
+        return token
+
+    def _customer_for(self, token: str | None) -> Customer | None:
+        return self._customer_tokens.get(token) if token is not None else None
+
     async def installations_settled(self, timeout: float = 30.0) -> None:  # noqa: ASYNC109
         """Wait until every queued `appInstall` job has run (as Celery would)."""
         async with asyncio.timeout(timeout):
@@ -1365,7 +1479,9 @@ class SaleorDouble:
         executed = execute(
             self.schema,
             document,
-            context_value=_RequestContext(self._app_for(token), self._staff_for(token)),
+            context_value=_RequestContext(
+                self._app_for(token), self._staff_for(token), self._customer_for(token)
+            ),
             variable_values=variables,
             operation_name=operation_name,
             field_resolver=self._resolve,
@@ -1406,6 +1522,23 @@ class SaleorDouble:
                 ("Mutation", "transactionInitialize"): self._transaction_initialize,
                 ("Mutation", "transactionProcess"): self._transaction_process,
                 ("Mutation", "checkoutComplete"): self._checkout_complete,
+                ("Query", "me"): self._query_me,
+                (
+                    "Mutation",
+                    "paymentGatewayInitializeTokenization",
+                ): self._payment_gateway_initialize_tokenization,
+                (
+                    "Mutation",
+                    "paymentMethodInitializeTokenization",
+                ): self._payment_method_initialize_tokenization,
+                (
+                    "Mutation",
+                    "paymentMethodProcessTokenization",
+                ): self._payment_method_process_tokenization,
+                (
+                    "Mutation",
+                    "storedPaymentMethodRequestDelete",
+                ): self._stored_payment_method_request_delete,
             }
             handler = handlers.get((parent, info.field_name))
             if handler is None:
@@ -1414,7 +1547,9 @@ class SaleorDouble:
         if isinstance(source, Mapping):
             if info.field_name not in source:
                 raise GraphQLError(f"the Saleor double has no value for {parent}.{info.field_name}")
-            return source[info.field_name]
+            value = source[info.field_name]
+            # A field with arguments (`User.storedPaymentMethods(channel:)`): resolved on demand.
+            return value(info, **args) if callable(value) else value
         return default_field_resolver(source, info, **args)
 
     @staticmethod
@@ -1847,7 +1982,8 @@ class SaleorDouble:
         answer = response.json()
         try:
             self.validate_response(event, answer)
-        except AssertionError:
+        except AssertionError as exc:
+            self.refused_answers.append((event, str(exc)))
             return None
         return answer
 
@@ -2054,6 +2190,263 @@ class SaleorDouble:
             for transaction_id in checkout.transaction_ids:
                 self.transactions[transaction_id].order_id = checkout.order_id
         return {"order": {"id": checkout.order_id}, "errors": []}
+
+    # -- the customer's account: stored payment methods, tokenization, delete (§4.7-§4.11, §6) -
+
+    @staticmethod
+    def _user(info: Info) -> Customer | None:
+        context = info.context
+        assert isinstance(context, _RequestContext)
+        return context.user
+
+    def _query_me(self, info: Info) -> dict[str, Any] | None:
+        """`me`: the logged-in customer; null for anyone else (an app, a guest)."""
+        if self._staff(info) is not None:
+            raise GraphQLError("the Saleor double does not answer Query.me for staff users")
+        user = self._user(info)
+        if user is None:
+            return None
+
+        async def stored(_info: Info, channel: str) -> list[dict[str, Any]] | None:
+            return await self._stored_payment_methods(user, channel)
+
+        return {"id": user.id, "email": user.email, "storedPaymentMethods": stored}
+
+    async def _deliver_for_answer(
+        self, event: SyncEvent, payload: dict[str, Any]
+    ) -> tuple[dict[str, Any] | None, str | None]:
+        """Deliver `event` to the installed app: (its JSON answer, or None when the delivery
+        failed (not 2xx, not JSON), and why Saleor's schema refuses the answer, if it does)."""
+        if self.app_url is None:
+            raise SaleorDoubleError("set `double.app_url` to deliver the storefront's webhooks")
+        response = await self.deliver(self.app_url + event.path, event, payload)
+        if not response.is_success:
+            return None, None
+        try:
+            answer = response.json()
+        except ValueError:
+            return None, None
+        try:
+            self.validate_response(event, answer)
+        except AssertionError as exc:
+            self.refused_answers.append((event, str(exc)))
+            return (answer if isinstance(answer, dict) else {}), str(exc)
+        return answer, None
+
+    def _active_app(self) -> AppRecord | None:
+        """The installed, active app with HANDLE_PAYMENTS: the one that has the account
+        webhooks (every payment sync event needs the permission, §3.4)."""
+        app = self._current_app()
+        if app is None or not app.is_installed or not app.is_active:
+            return None
+        return app if "HANDLE_PAYMENTS" in app.permissions else None
+
+    def _validated_channel(self, slug: str) -> Channel:
+        """Saleor's `validate_channel`: NOT_FOUND or CHANNEL_INACTIVE on `channel`."""
+        channel = next((c for c in self.channels if c.slug == slug), None)
+        if channel is None:
+            raise _AccountError(
+                "channel", "NOT_FOUND", f"Channel with '{slug}' slug does not exist."
+            )
+        if not channel.is_active:
+            raise _AccountError(
+                "channel", "CHANNEL_INACTIVE", f"Channel with '{slug}' is inactive."
+            )
+        return channel
+
+    def _logged_in(self, info: Info) -> Customer:
+        user = self._user(info)
+        if user is None:
+            raise PermissionDenied("AUTHENTICATED_USER")
+        return user
+
+    async def _stored_payment_methods(
+        self, user: Customer, slug: str
+    ) -> list[dict[str, Any]] | None:
+        """`User.storedPaymentMethods(channel)`: LIST_STORED_PAYMENT_METHODS to the app, each
+        method checked on its own (an invalid one is skipped) and presented with Saleor's ids."""
+        channel = next((c for c in self.channels if c.slug == slug), None)
+        if channel is None:
+            # Saleor loads no channel and fails inside the resolver.
+            raise GraphQLError("Internal Server Error")
+        app = self._active_app()
+        if app is None:
+            return []
+        event = SyncEvent.LIST_STORED_PAYMENT_METHODS
+        payload = self.payload(event, app=app, customer=user, channel_slug=channel.slug)
+        answer, problem = await self._deliver_for_answer(event, payload)
+        if answer is None or not isinstance(answer.get("paymentMethods"), list):
+            return []
+        methods = []
+        for item in answer["paymentMethods"]:
+            if problem is not None:
+                checked = _checked_stored_method(item)
+                if checked is None:
+                    continue
+                item = checked
+            methods.append(
+                {
+                    "id": payment_app_id(app, item["id"]),
+                    "paymentMethodId": item["id"],
+                    "gateway": {
+                        "id": app.identifier,
+                        "name": app.name,
+                        "currencies": [channel.currency_code],
+                        "config": [],
+                    },
+                    "type": item["type"],
+                    "name": item.get("name"),
+                    "data": item.get("data"),
+                    "creditCardInfo": item.get("creditCardInfo"),
+                    "supportedPaymentFlows": item.get("supportedPaymentFlows"),
+                }
+            )
+        return methods
+
+    async def _payment_gateway_initialize_tokenization(
+        self, info: Info, id: str, channel: str, data: Any = None
+    ) -> dict[str, Any]:
+        user = self._logged_in(info)
+        try:
+            found = self._validated_channel(channel)
+            app = self._active_app()
+            if app is None:
+                raise _AccountError(
+                    None,
+                    "NOT_FOUND",
+                    "No active payment app that could initialize payment gateway for tokenization.",
+                )
+        except _AccountError as error:
+            return {"result": "FAILED_TO_DELIVER", "data": None, "errors": [error.as_graphql()]}
+        if id != app.identifier:
+            return _gateway_error_result(
+                "FAILED_TO_DELIVER", "Payment gateway initialize tokenization failed to deliver."
+            )
+        event = SyncEvent.PAYMENT_GATEWAY_INITIALIZE_TOKENIZATION_SESSION
+        payload = self.payload(event, app=app, customer=user, channel_slug=found.slug, data=data)
+        answer, problem = await self._deliver_for_answer(event, payload)
+        if answer is None:
+            return _gateway_error_result("FAILED_TO_DELIVER", "Failed to delivery request.")
+        if problem is not None:
+            return _gateway_error_result("FAILED_TO_INITIALIZE", problem)
+        result = answer["result"]
+        errors = (
+            []
+            if result == "SUCCESSFULLY_INITIALIZED"
+            else [_account_error(None, "GATEWAY_ERROR", answer.get("error"))]
+        )
+        return {"result": result, "data": answer.get("data"), "errors": errors}
+
+    async def _payment_method_initialize_tokenization(
+        self,
+        info: Info,
+        id: str,
+        channel: str,
+        paymentFlowToSupport: str,
+        data: Any = None,
+    ) -> dict[str, Any]:
+        user = self._logged_in(info)
+        return await self._tokenization(
+            SyncEvent.PAYMENT_METHOD_INITIALIZE_TOKENIZATION_SESSION,
+            user,
+            channel,
+            identifier=id,
+            undelivered="Payment method initialize tokenization failed to deliver.",
+            data=data,
+            paymentFlowToSupport=paymentFlowToSupport,
+        )
+
+    async def _payment_method_process_tokenization(
+        self, info: Info, id: str, channel: str, data: Any = None
+    ) -> dict[str, Any]:
+        user = self._logged_in(info)
+        identifier, raw_id = from_payment_app_id(id)
+        return await self._tokenization(
+            SyncEvent.PAYMENT_METHOD_PROCESS_TOKENIZATION_SESSION,
+            user,
+            channel,
+            identifier=identifier,
+            undelivered="Payment method process tokenization failed to deliver.",
+            data=data,
+            id=raw_id,
+        )
+
+    async def _tokenization(
+        self,
+        event: SyncEvent,
+        user: Customer,
+        slug: str,
+        *,
+        identifier: str | None,
+        undelivered: str,
+        **fields: Any,
+    ) -> dict[str, Any]:
+        """Both payment-method tokenization mutations (§4.10, §4.11): Saleor's checks, the
+        webhook to the app the identifier names, and the app's answer as the storefront sees
+        it (ids prefixed `app:<identifier>:`, GATEWAY_ERROR for a result that is a failure)."""
+        try:
+            channel = self._validated_channel(slug)
+            app = self._active_app()
+            if app is None:
+                raise _AccountError(
+                    None, "NOT_FOUND", "No active payment app to handle requested action."
+                )
+        except _AccountError as error:
+            return {
+                "result": "FAILED_TO_DELIVER",
+                "id": None,
+                "data": None,
+                "errors": [error.as_graphql()],
+            }
+        if identifier is None or identifier != app.identifier:
+            return _tokenization_result("FAILED_TO_DELIVER", error=undelivered)
+        payload = self.payload(event, app=app, customer=user, channel_slug=channel.slug, **fields)
+        answer, problem = await self._deliver_for_answer(event, payload)
+        if answer is None:
+            return _tokenization_result("FAILED_TO_DELIVER", error="Failed to delivery request.")
+        if problem is not None:
+            return _tokenization_result("FAILED_TO_TOKENIZE", error=problem)
+        result = answer["result"]
+        if result in ("FAILED_TO_TOKENIZE", "FAILED_TO_DELIVER"):
+            return _tokenization_result(result, error=answer.get("error"))
+        raw = answer.get("id")
+        return _tokenization_result(
+            result,
+            id=payment_app_id(app, raw) if raw is not None else None,
+            data=answer.get("data"),
+        )
+
+    async def _stored_payment_method_request_delete(
+        self, info: Info, id: str, channel: str
+    ) -> dict[str, Any]:
+        user = self._logged_in(info)
+        try:
+            found = self._validated_channel(channel)
+            app = self._active_app()
+            if app is None:
+                raise _AccountError(
+                    None,
+                    "NOT_FOUND",
+                    "No active payment app that could process the delete request.",
+                )
+        except _AccountError as error:
+            return {"result": "FAILED_TO_DELIVER", "errors": [error.as_graphql()]}
+        identifier, raw_id = from_payment_app_id(id)
+        if identifier is None or identifier != app.identifier:
+            return _delete_result(
+                "FAILED_TO_DELIVER", "Payment method request delete failed to deliver."
+            )
+        # Saleor does not know who owns the id: the app must check it (§4.8).
+        event = SyncEvent.STORED_PAYMENT_METHOD_DELETE_REQUESTED
+        payload = self.payload(
+            event, app=app, customer=user, channel_slug=found.slug, paymentMethodId=raw_id
+        )
+        answer, problem = await self._deliver_for_answer(event, payload)
+        if answer is None:
+            return _delete_result("FAILED_TO_DELIVER", "Failed to delivery request.")
+        if problem is not None:
+            return _delete_result("FAILED_TO_DELETE", problem)
+        return _delete_result(answer["result"], answer.get("error"))
 
     # -- outbound HTTP: deliveries, installation, manifest ---------------------------------------
 
