@@ -376,6 +376,17 @@ def shopper_message(code: str) -> str:
     return SHOPPER_MESSAGES.get(code, _DEFAULT_SHOPPER_MESSAGE)
 
 
+_DEFAULT_LINKING_MESSAGE: Final = (
+    "Your wallet could not be linked right now. Please try again in a moment."
+)
+
+
+def linking_message(code: str) -> str:
+    """`shopper_message` when a shopper saves a wallet (no payment is under way): a neutral
+    message that speaks of linking, not of paying."""
+    return SHOPPER_MESSAGES.get(code, _DEFAULT_LINKING_MESSAGE)
+
+
 MERCHANT_MESSAGES: Final[Mapping[str, str]] = MappingProxyType(
     {
         "SUCCESS": "Antom accepted the request.",

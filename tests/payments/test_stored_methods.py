@@ -298,6 +298,15 @@ async def test_saving_a_wallet_without_buying(stack: Stack) -> None:
     waiting = await stack.call(PROCESS_TOKENIZATION, id=auth_state)
     assert waiting == started
 
+    # Antom out of reach: the shopper hears about linking their wallet, not about a payment.
+    await stack.scenario("HTTP_500", calls=["consult"], count=10)
+    refused = await stack.call(INIT_TOKENIZATION)
+    assert refused == {
+        "result": "FAILED_TO_TOKENIZE",
+        "error": "Your wallet could not be linked right now. Please try again in a moment.",
+    }
+    assert (await stack.http.delete(f"{stack.sandbox.url}/sandbox/api/scenario")).is_success
+
     await stack.approve(auth_state, login="85298765432")
     await eventually(lambda: delivered(stack, auth_state), what="the authorization acknowledged")
     [agreement] = await agreements(stack)
@@ -318,7 +327,9 @@ async def test_saving_a_wallet_without_buying(stack: Stack) -> None:
     [method] = await listed(stack)
     assert method["id"] == agreement.public_id
     assert method["name"] == "AlipayHK 852****5432"
-    assert len(await sandbox_authorizations(stack)) == 1
+    # One wallet bound (the consult that answered 500 above bound nothing).
+    issued = [a for a in await sandbox_authorizations(stack) if a["status"] == "TOKEN_ISSUED"]
+    assert [a["authState"] for a in issued] == [auth_state]
     assert await sandbox_payment_notifications(stack) == []
 
     # The saved wallet pays in one click.

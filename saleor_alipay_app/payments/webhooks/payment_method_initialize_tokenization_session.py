@@ -12,6 +12,7 @@ from saleor_alipay_app.agreements.models import BindingPurpose
 from saleor_alipay_app.agreements.service import (
     wallet_name,
 )
+from saleor_alipay_app.antom.results import linking_message
 from saleor_alipay_app.errors import NotConfigured, PaymentError
 from saleor_alipay_app.http import deadline_in
 from saleor_alipay_app.payments.deps import PaymentDeps
@@ -37,7 +38,7 @@ async def initialize_tokenization(
     try:
         config = await load_config(deps, ctx, payload.channel.slug)
     except NotConfigured as exc:
-        return tokenization_failed(exc.shopper_message)
+        return tokenization_failed(linking_message(exc.code))
     data = payload.data if isinstance(payload.data, dict) else {}
     currency = payload.channel.currency_code or ""
     wallets = usable_wallets(config, None, currency)
@@ -68,7 +69,7 @@ async def initialize_tokenization(
             deadline=deadline,
         )
     except PaymentError as exc:
-        return tokenization_failed(exc.shopper_message)
+        return tokenization_failed(linking_message(exc.code))
     return tokenization_qr(binding, ctx.base_url)
 
 

@@ -9,6 +9,7 @@ from saleor_alipay_app.agreements.binding import (
 )
 from saleor_alipay_app.agreements.models import BindingPurpose, BindingStatus
 from saleor_alipay_app.agreements.repository import AgreementRepository
+from saleor_alipay_app.antom.results import linking_message
 from saleor_alipay_app.db import utcnow
 from saleor_alipay_app.errors import PaymentError
 from saleor_alipay_app.http import deadline_in
@@ -76,7 +77,7 @@ async def process_tokenization(
                         deps, binding, config, base_url=ctx.base_url, deadline=deadline
                     )
                 except PaymentError as exc:
-                    return tokenization_failed(exc.shopper_message)
+                    return tokenization_failed(linking_message(exc.code))
             return tokenization_qr(binding, ctx.base_url)
 
 
