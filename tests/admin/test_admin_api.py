@@ -497,16 +497,11 @@ async def test_a_payment_names_its_checkout_and_then_its_order(stack: Stack) -> 
     kept; the order, which Saleor makes at checkoutComplete without telling the app, is asked
     of Saleor when the payment's page is opened (and kept), or taken from a staff action's
     payload. Saleor out of reach: the page shows without it."""
-    payload, body = await stack.start_qr_payment(Decimal("50.00"))
-    transaction_id = payload["transaction"]["id"]
-    await stack.approve(body["data"]["bindingId"], login="85261234567")
-    await stack.wait_for(
-        lambda: any(e.type == "CHARGE_SUCCESS" for e in stack.reports(transaction_id)),
-        what="CHARGE_SUCCESS report",
-    )
-    psp = body["pspReference"]
+    transaction_id, psp = await qr_purchase(stack, Decimal("50.00"))
+    checkout_id = stack.saleor.transactions[transaction_id].checkout_id
+    assert checkout_id is not None  # the sourceObject of the session's payloads
     detail = await admin(stack, "GET", f"/payments/{psp}")
-    assert detail["checkoutId"] == payload["sourceObject"]["id"]
+    assert detail["checkoutId"] == checkout_id
     assert detail["orderId"] is None  # the checkout is not completed yet
 
     order_id = global_id("Order", "a1b2c3")

@@ -243,9 +243,8 @@ async def second_customer_purchase(stack: Stack) -> str:
     return transaction_id
 
 
-async def test_a_store_admin_configures_tests_revokes_and_follows_payments(
-    stack: Stack, browser: Browser, tmp_path: Path
-) -> None:
+async def refunded_purchase(stack: Stack) -> tuple[str, str]:
+    """A first purchase of 123.45 HKD with 23.45 refunded on its order: (transaction, psp)."""
     transaction_id, psp = await qr_purchase(stack, Decimal("123.45"), login="85261234567")
     refund = await stack.call(
         SyncEvent.TRANSACTION_REFUND_REQUESTED,
@@ -253,6 +252,13 @@ async def test_a_store_admin_configures_tests_revokes_and_follows_payments(
         transaction={"id": transaction_id},
     )
     assert refund["result"] == "REFUND_SUCCESS", refund
+    return transaction_id, psp
+
+
+async def test_a_store_admin_configures_tests_revokes_and_follows_payments(
+    stack: Stack, browser: Browser, tmp_path: Path
+) -> None:
+    transaction_id, psp = await refunded_purchase(stack)
     await second_customer_purchase(stack)
     await payment_notified(stack)
     # A channel in a currency no Scan to Bind wallet takes.
@@ -802,13 +808,7 @@ async def test_every_page_in_both_themes_and_both_languages(
     at the dashboard's frame width."""
     from .conftest import admin
 
-    transaction_id, psp = await qr_purchase(stack, Decimal("123.45"), login="85261234567")
-    refund = await stack.call(
-        SyncEvent.TRANSACTION_REFUND_REQUESTED,
-        amount=Decimal("23.45"),
-        transaction={"id": transaction_id},
-    )
-    assert refund["result"] == "REFUND_SUCCESS", refund
+    _, psp = await refunded_purchase(stack)
     await payment_notified(stack)
     stack.saleor.channels.append(Channel(global_id("Channel", 3), "cn-web", "China", "CNY"))
     await stack.configure(channel="cn-web", wallets="ALIPAY_CN")

@@ -21,11 +21,8 @@ does so as a whole, saying so.
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 from graphql import (
@@ -54,6 +51,7 @@ from tests.support.saleor_schema import (
     full_saleor_schema,
     saleor_schema,
     shared_dir,
+    subset_generator,
     usages_newer_than,
     validation_errors,
 )
@@ -72,19 +70,6 @@ if not (SHARED / "saleor" / "schema.graphql").is_file():
 ALL_FILES = sorted(str(p.relative_to(GRAPHQL_DIR)) for p in GRAPHQL_DIR.rglob("*.graphql"))
 FRAGMENT_FILES = [f for f in ALL_FILES if f.startswith("fragments/")]
 OPERATION_FILES = [f for f in ALL_FILES if not f.startswith("fragments/")]
-
-
-def _generator() -> ModuleType:
-    """tools/saleor-subset/make.py, imported from its path (tools/ is not a package)."""
-    name = "saleor_subset_make"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, REPO / "tools/saleor-subset/make.py")
-        assert spec is not None
-        assert spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module  # dataclasses look their module up
-        spec.loader.exec_module(module)
-    return sys.modules[name]
 
 
 @pytest.fixture(scope="module")
@@ -119,7 +104,7 @@ def test_no_document_uses_deprecated_fields(full: GraphQLSchema, relative: str) 
 
 
 def _widget_documents() -> list[tuple[str, str]]:
-    generator = _generator()
+    generator = subset_generator()
     return [
         (f"{module}#{name}", text)
         for module in generator.WIDGET_MODULES
@@ -140,7 +125,7 @@ def test_the_widget_sends_nothing_newer_than_3_21_nor_deprecated(full: GraphQLSc
 
 
 def test_every_document_the_subset_is_cut_for_validates(full: GraphQLSchema) -> None:
-    documents = _generator().documents_text(REPO)
+    documents = subset_generator().documents_text(REPO)
     names = [name for name, _ in documents]
     assert "tools/saleor-subset/extra.graphql" in names
     assert {name for name, _ in _widget_documents()} <= set(names)
@@ -301,7 +286,7 @@ def test_the_subset_comparison_finds_what_differs(
 
 
 def test_the_generator_gives_exactly_the_committed_files() -> None:
-    make = _generator()
+    make = subset_generator()
     wanted: dict[str, bytes] = make.render(SHARED, REPO)
     present: dict[str, bytes] = make.committed(REPO)
     assert sorted(present) == sorted(wanted), "run tools/saleor-subset/make.py"

@@ -8,12 +8,9 @@ to check how Saleor maps what it refuses.
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -26,6 +23,7 @@ from saleor_alipay_app.config import Settings
 from saleor_alipay_app.errors import NotConfigured
 from saleor_alipay_app.saleor.events import SyncEvent
 from tests.support.saleor_double import Channel, SaleorDouble, global_id
+from tests.support.saleor_schema import subset_generator
 from tests.support.servers import serve_in_loop
 from tests.support.stack import Stack, eventually, started_stack
 
@@ -34,22 +32,9 @@ GATEWAY = "saleor.alipay.scan-to-bind"
 PREFIX = f"app:{GATEWAY}:"
 
 
-def _generator() -> ModuleType:
-    """tools/saleor-subset/make.py (which reads the widget's documents from the module)."""
-    name = "saleor_subset_make"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, REPO / "tools/saleor-subset/make.py")
-        assert spec is not None
-        assert spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
 # The widget's own documents, by constant name (STORED_METHODS, TOKENIZATION_GATEWAY, ...).
 WIDGET: dict[str, str] = dict(
-    _generator().widget_documents(
+    subset_generator().widget_documents(
         (REPO / "saleor_alipay_app/static/scan-to-bind.js").read_text(encoding="utf-8")
     )
 )

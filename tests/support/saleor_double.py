@@ -1348,21 +1348,24 @@ class SaleorDouble:
         """An access token of `customer` (the default one), as `tokenCreate` gives a customer
         who logs in to the storefront: what the storefront sends as `Authorization: Bearer`."""
         user = customer or self.customer
+        token = self._access_token(user.email, user_id=user.id, is_staff=False)
+        self._customer_tokens[token] = user
+        return token
+
+    def _access_token(self, email: str, **claims: object) -> str:
+        """An access JWT as Saleor's `tokenCreate` signs it (5 minutes), with ``claims``."""
         now = int(time.time())
-        claims = {
+        body = {
             "iat": now,
             "exp": now + 300,
             "iss": self.api_url,
             "owner": "saleor",
             "type": "access",
             "token": secrets.token_hex(16),
-            "email": user.email,
-            "user_id": user.id,
-            "is_staff": False,
+            "email": email,
+            **claims,
         }
-        token = jwt.encode(claims, self._private_key, algorithm="RS256", headers={"kid": self.kid})
-        self._customer_tokens[token] = user
-        return token
+        return jwt.encode(body, self._private_key, algorithm="RS256", headers={"kid": self.kid})
 
     def _customer_for(self, token: str | None) -> Customer | None:
         return self._customer_tokens.get(token) if token is not None else None
@@ -1618,18 +1621,7 @@ class SaleorDouble:
                 "errors": [error],
                 "accountErrors": [error],
             }
-        now = int(time.time())
-        claims = {
-            "iat": now,
-            "exp": now + 300,
-            "iss": self.api_url,
-            "owner": "saleor",
-            "type": "access",
-            "token": secrets.token_hex(16),
-            "email": user.email,
-            "is_staff": True,
-        }
-        token = jwt.encode(claims, self._private_key, algorithm="RS256", headers={"kid": self.kid})
+        token = self._access_token(user.email, is_staff=True)
         self._staff_tokens[token] = user
         return {
             "token": token,
@@ -2241,6 +2233,15 @@ class SaleorDouble:
             return None
         return app if "HANDLE_PAYMENTS" in app.permissions else None
 
+    def _channel_and_app(self, slug: str, no_app: str) -> tuple[Channel, AppRecord]:
+        """The validated channel and the active payment app, or `_AccountError` (NOT_FOUND
+        with Saleor's ``no_app`` message when no app is active)."""
+        found = self._validated_channel(slug)
+        app = self._active_app()
+        if app is None:
+            raise _AccountError(None, "NOT_FOUND", no_app)
+        return found, app
+
     def _validated_channel(self, slug: str) -> Channel:
         """Saleor's `validate_channel`: NOT_FOUND or CHANNEL_INACTIVE on `channel`."""
         channel = next((c for c in self.channels if c.slug == slug), None)
@@ -2308,14 +2309,10 @@ class SaleorDouble:
     ) -> dict[str, Any]:
         user = self._logged_in(info)
         try:
-            found = self._validated_channel(channel)
-            app = self._active_app()
-            if app is None:
-                raise _AccountError(
-                    None,
-                    "NOT_FOUND",
-                    "No active payment app that could initialize payment gateway for tokenization.",
-                )
+            found, app = self._channel_and_app(
+                channel,
+                "No active payment app that could initialize payment gateway for tokenization.",
+            )
         except _AccountError as error:
             return {"result": "FAILED_TO_DELIVER", "data": None, "errors": [error.as_graphql()]}
         if id != app.identifier:
@@ -2421,14 +2418,9 @@ class SaleorDouble:
     ) -> dict[str, Any]:
         user = self._logged_in(info)
         try:
-            found = self._validated_channel(channel)
-            app = self._active_app()
-            if app is None:
-                raise _AccountError(
-                    None,
-                    "NOT_FOUND",
-                    "No active payment app that could process the delete request.",
-                )
+            found, app = self._channel_and_app(
+                channel, "No active payment app that could process the delete request."
+            )
         except _AccountError as error:
             return {"result": "FAILED_TO_DELIVER", "errors": [error.as_graphql()]}
         identifier, raw_id = from_payment_app_id(id)

@@ -12,12 +12,15 @@ app's documents and the project's copies against them.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -83,6 +86,21 @@ def shared_file(relative: str) -> Path:
 def project_file(relative: str) -> Path:
     """A file of the project's copy of what the tests need of Saleor's published files."""
     return PROJECT_SALEOR_DIR / relative
+
+
+def subset_generator() -> ModuleType:
+    """tools/saleor-subset/make.py, imported from its path (tools/ is not a package): what wrote
+    the subset, and what reads the app's and the widget's documents."""
+    name = "saleor_subset_make"
+    if name not in sys.modules:
+        path = Path(__file__).resolve().parents[2] / "tools/saleor-subset/make.py"
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec is not None
+        assert spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # dataclasses look their module up
+        spec.loader.exec_module(module)
+    return sys.modules[name]
 
 
 @lru_cache(maxsize=1)
