@@ -185,6 +185,8 @@ class SaleorReporter:
                 installation.app_token(self.keys),
                 document,
                 variables,
+                # The name is a courtesy: Saleor refusing it never holds the outcome back.
+                optional=frozenset({"transactionUpdate"}),
             )
         except SaleorUnavailable as exc:
             return ReportOutcome(ReportStatus.PENDING, f"Saleor unavailable: {exc}")
@@ -192,12 +194,12 @@ class SaleorReporter:
             return ReportOutcome(ReportStatus.PENDING, str(exc))
         result = data.get("transactionEventReport") or {}
         errors = result.get("errors") or []
-        named = data.get("transactionUpdate") or {}
-        if named.get("errors"):
+        named = data.get("transactionUpdate")
+        if report.transaction_name and (not isinstance(named, dict) or named.get("errors")):
             # Only the transaction's name: the outcome itself stands on the report's own answer.
             log.warning(
                 "Saleor did not take the transaction's name",
-                extra={"report": report.report_key, "errors": str(named.get("errors"))[:300]},
+                extra={"report": report.report_key, "errors": str(named)[:300]},
             )
         if not errors:
             crash_point("report.confirmed")

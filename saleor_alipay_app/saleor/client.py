@@ -122,8 +122,12 @@ class SaleorClient:
         token: str | None,
         relative_path: str,
         variables: Mapping[str, Any] | None = None,
+        *,
+        optional: frozenset[str] = frozenset(),
     ) -> dict[str, Any]:
-        """Run one document of `graphql/` against a Saleor and return its `data`."""
+        """Run one document of `graphql/` against a Saleor and return its `data`. Errors raise,
+        except those of the root fields named in ``optional`` when Saleor answered the others:
+        such a field is then missing (None) from the data."""
         transport = _SharedClientTransport(self.http, saleor_api_url, token, self.timeout)
         request = GraphQLRequest(
             document(relative_path),
@@ -135,10 +139,22 @@ class SaleorClient:
         except (TransportConnectionFailed, TransportServerError) as exc:
             raise SaleorUnavailable(str(exc)) from exc
         except TransportQueryError as exc:
+            if optional and isinstance(exc.data, dict) and _only_in(exc.errors or [], optional):
+                return dict(exc.data)
             raise SaleorError(f"Saleor refused {relative_path}: {_error_messages(exc)}") from exc
         except TransportProtocolError as exc:
             raise SaleorError(str(exc)) from exc
         return dict(data)
+
+
+def _only_in(errors: list[Any], fields: frozenset[str]) -> bool:
+    """Whether every error is located under one of the root ``fields`` (a GraphQL error's
+    `path` starts with the field's name or alias)."""
+    for error in errors:
+        path = error.get("path") if isinstance(error, dict) else None
+        if not isinstance(path, list) or not path or path[0] not in fields:
+            return False
+    return bool(errors)
 
 
 def _error_messages(exc: TransportQueryError) -> str:

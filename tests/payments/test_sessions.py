@@ -27,11 +27,11 @@ from saleor_alipay_app.antom.wallets import CAPABILITIES, Wallet
 from saleor_alipay_app.config import Settings
 from saleor_alipay_app.db import transaction, utcnow
 from saleor_alipay_app.installations.models import Installation
-from saleor_alipay_app.payments.models import Payment, PaymentStatus
+from saleor_alipay_app.payments.models import Payment, PaymentStatus, ReportStatus, SaleorReport
 from saleor_alipay_app.payments.service import payment_request_id
 from saleor_alipay_app.payments.webhooks import common as sessions_module
 from saleor_alipay_app.saleor.events import SyncEvent
-from tests.support.saleor_double import Customer, global_id
+from tests.support.saleor_double import Customer, PermissionDenied, global_id
 from tests.support.stack import (
     Stack,
     app_database,
@@ -529,3 +529,26 @@ async def test_on_saleor_3_21_reports_name_the_transaction_without_a_payment_met
     [installation] = await app_rows(stack, Installation)
     assert installation.saleor_version == "3.22"
     assert stack.saleor.transactions[second].payment_method_details is not None
+
+
+async def test_a_refused_name_never_holds_a_report_back(
+    stack: Stack, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Saleor refusing the transaction's name (a GraphQL error on `transactionUpdate` alone) is
+    logged; the outcome the report carries is confirmed all the same, and sent once."""
+
+    def refuse(_info: Any, **_args: Any) -> dict[str, Any]:
+        raise PermissionDenied("OWNER, HANDLE_PAYMENTS")
+
+    stack.saleor._transaction_update = refuse  # type: ignore[method-assign]
+    transaction_id, _ = await qr_purchase(stack)
+    assert stack.saleor.transactions[transaction_id].name == ""
+
+    async def confirmed() -> bool:
+        rows = await app_rows(stack, SaleorReport, saleor_transaction_id=transaction_id)
+        return [r.status for r in rows] == [ReportStatus.DONE]
+
+    await eventually(confirmed, what="the report confirmed")
+    [report] = await app_rows(stack, SaleorReport, saleor_transaction_id=transaction_id)
+    assert report.attempts == 1
+    assert "did not take the transaction's name" in caplog.text
