@@ -154,6 +154,18 @@ class SaleorReporter:
             await record_outcome(session, report_id, outcome)
         return outcome.status is ReportStatus.DONE
 
+    async def _execute(
+        self, installation: Installation, document: str, variables: dict[str, Any]
+    ) -> dict[str, Any]:
+        return await self.saleor.execute(
+            installation.saleor_api_url,
+            installation.app_token(self.keys),
+            document,
+            variables,
+            # The name is a courtesy: Saleor refusing it never holds the outcome back.
+            optional=frozenset({"transactionUpdate"}),
+        )
+
     async def post(self, report: SaleorReport, installation: Installation | None) -> ReportOutcome:
         """Ask Saleor to record ``report`` (`transactionEventReport`); nothing is stored here."""
         if installation is None:
@@ -180,18 +192,23 @@ class SaleorReporter:
             document = REPORT_WITH_DETAILS_DOCUMENT
             variables["paymentMethodDetails"] = {"other": {"name": report.payment_method_name}}
         try:
-            data = await self.saleor.execute(
-                installation.saleor_api_url,
-                installation.app_token(self.keys),
-                document,
-                variables,
-                # The name is a courtesy: Saleor refusing it never holds the outcome back.
-                optional=frozenset({"transactionUpdate"}),
-            )
+            data = await self._execute(installation, document, variables)
         except SaleorUnavailable as exc:
             return ReportOutcome(ReportStatus.PENDING, f"Saleor unavailable: {exc}")
         except SaleorError as exc:
-            return ReportOutcome(ReportStatus.PENDING, str(exc))
+            if document == REPORT_DOCUMENT:
+                return ReportOutcome(ReportStatus.PENDING, str(exc))
+            # A Saleor that does not take the payment method after all (its version misread):
+            # the outcome goes in the form every supported Saleor takes.
+            log.warning(
+                "Saleor refused the report with the payment method; sent without it",
+                extra={"report": report.report_key, "saleor_version": installation.saleor_version},
+            )
+            variables.pop("paymentMethodDetails")
+            try:
+                data = await self._execute(installation, REPORT_DOCUMENT, variables)
+            except SaleorError as again:
+                return ReportOutcome(ReportStatus.PENDING, str(again))
         result = data.get("transactionEventReport") or {}
         errors = result.get("errors") or []
         named = data.get("transactionUpdate")

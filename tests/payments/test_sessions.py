@@ -552,3 +552,26 @@ async def test_a_refused_name_never_holds_a_report_back(
     [report] = await app_rows(stack, SaleorReport, saleor_transaction_id=transaction_id)
     assert report.attempts == 1
     assert "did not take the transaction's name" in caplog.text
+
+
+async def test_a_saleor_that_refuses_the_payment_method_gets_the_report_without_it(
+    stack: Stack,
+) -> None:
+    """The installation's Saleor version misread (3.22 kept, 3.21 in fact): Saleor refuses the
+    report with `paymentMethodDetails`, and the outcome goes at once in the 3.21 form."""
+    stack.saleor.version = "3.21.5"
+    payload, body = await stack.start_qr_payment(Decimal("30.00"))
+    transaction_id = payload["transaction"]["id"]
+    async with app_database(stack) as sessions, transaction(sessions) as session:
+        [installation] = (await session.execute(select(Installation))).scalars().all()
+        installation.saleor_version = "3.22"
+        session.add(installation)
+    await stack.approve(body["data"]["bindingId"], login="85261230000")
+    await stack.wait_for(
+        lambda: bool(charge_successes(stack, transaction_id)), what="CHARGE_SUCCESS reported"
+    )
+    transaction_record = stack.saleor.transactions[transaction_id]
+    assert transaction_record.name == "Alipay+ AlipayHK"
+    assert transaction_record.payment_method_details is None
+    [refused] = stack.saleor.invalid_documents
+    assert "TransactionEventReportWithDetails" in refused.query
