@@ -21,6 +21,8 @@ fi
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
     "global-open-sdk-python==$sdk_version"
 "$venv/bin/python" -c "import com.alipay.ams.api.tools.signature_tool as t; print('SDK signature_tool:', t.__file__)"
+# The interop test uses the venv only once this marker says the SDK imports.
+touch "$venv/.sdk-ready"
 
 if [[ "${1:-}" == "--setup-only" ]]; then
     echo "ANTOM_SDK_PYTHON=$venv/bin/python"
