@@ -420,7 +420,9 @@ async def test_a_store_admin_configures_tests_revokes_and_follows_payments(
         assert await order_links.count() == 2  # the transaction id and the order id
         assert await order_links.first.text_content() == transaction_id
         await order_links.nth(1).click()
-        redirects = [payload["to"] for payload in await dashboard.posted("redirect")]
+        redirects = [
+            payload["to"] for payload in await dashboard.posted("redirect", before=len(redirects))
+        ]
         assert redirects[-1] == order_path, redirects
         # A reload at the route kept in the dashboard's URL stays on the payment.
         await dashboard.page.evaluate(f"window.reloadAt('/payments/{psp}')")
